@@ -1,0 +1,201 @@
+package zerocopy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// tally collects what the paths of one transfer did, for the Report.
+type tally struct {
+	bytes    [numMethods]int64
+	finished Method // the fast path that reached the end of the range
+	ran      bool   // finished is set
+	zero     bool   // a fast path stopped on a 0 return before the file's end
+	fallback error
+}
+
+func (t *tally) note(err error) {
+	if err == nil {
+		return
+	}
+	if t.fallback == nil {
+		t.fallback = err
+	} else {
+		t.fallback = errors.Join(t.fallback, err)
+	}
+}
+
+func (t *tally) report() Report {
+	r := Report{Method: MethodBuffered}
+	var most int64
+	for m, n := range t.bytes {
+		r.Bytes += n
+		if n > most {
+			most, r.Method = n, Method(m)
+		}
+	}
+	if most == 0 && t.ran {
+		r.Method = t.finished
+	}
+	r.Fallback = t.fallback
+	return r
+}
+
+func (c *Copier) observe(t *tally) {
+	if c.Observe != nil {
+		c.Observe(t.report())
+	}
+}
+
+// Copy is the package-level Copy with this Copier's options.
+func (c *Copier) Copy(dst io.Writer, src io.Reader) (int64, error) {
+	return c.copy("Copy", dst, src, -1)
+}
+
+// CopyN is the package-level CopyN with this Copier's options.
+func (c *Copier) CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
+	if n <= 0 {
+		if dst == nil || src == nil {
+			return 0, nilArgError("CopyN", dst == nil)
+		}
+		var t tally
+		c.observe(&t)
+		return 0, nil
+	}
+	written, err := c.copy("CopyN", dst, src, n)
+	if written == n {
+		return n, nil
+	}
+	if written < n && err == nil {
+		err = io.EOF // src stopped early, as io.CopyN reports it
+	}
+	return written, err
+}
+
+func nilArgError(op string, dst bool) error {
+	if dst {
+		return errors.New("zerocopy: " + op + ": nil destination io.Writer")
+	}
+	return errors.New("zerocopy: " + op + ": nil source io.Reader")
+}
+
+// copy moves bytes from src to dst until EOF or, when limit >= 0, until
+// limit bytes have moved.
+func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (written int64, err error) {
+	if dst == nil || src == nil {
+		return 0, nilArgError(op, dst == nil)
+	}
+	var t tally
+	defer c.observe(&t)
+
+	// Look through the wrappers the stdlib's own fast paths skip
+	// (golang/go#61727): the fast path needs the descriptor and the range.
+	remain := limit
+	holder := any(src) // the value that may hold the source descriptor
+	off := int64(-1)   // explicit source offset; -1: the file's own offset
+	lr, _ := src.(*io.LimitedReader)
+	if lr != nil {
+		if lr.N <= 0 {
+			return 0, nil
+		}
+		remain = minLimit(remain, lr.N)
+		holder = lr.R
+	}
+	sr, _ := holder.(*io.SectionReader)
+	var srPos int64
+	if sr != nil {
+		ra, base, size := sr.Outer()
+		srPos, _ = sr.Seek(0, io.SeekCurrent) // never fails for SeekCurrent
+		if srPos >= size {
+			return 0, nil
+		}
+		remain = minLimit(remain, size-srPos)
+		holder, off = ra, base+srPos
+	}
+
+	n, done, err := fastCopy(dst, holder, off, remain, &t)
+	written = n
+	if n > 0 {
+		// Move the wrappers past what the kernel moved, so the fallback
+		// resumes at the exact next byte and the caller sees them advanced.
+		if lr != nil {
+			lr.N -= n
+		}
+		if sr != nil {
+			_, _ = sr.Seek(srPos+n, io.SeekStart)
+		}
+	}
+	if err != nil || done || (limit >= 0 && written == limit) {
+		return written, err
+	}
+
+	r := src
+	if limit >= 0 {
+		r = &io.LimitedReader{R: src, N: limit - written}
+	}
+	m, err := c.buffered(dst, r, isFile(holder), &t)
+	if m > 0 && t.zero {
+		t.note(errZeroBeforeEOF)
+	}
+	return written + m, err
+}
+
+var errZeroBeforeEOF = errors.New("zerocopy: the kernel returned 0 bytes before the end of the file")
+
+func minLimit(limit, n int64) int64 {
+	if limit < 0 || n < limit {
+		return n
+	}
+	return limit
+}
+
+func isFile(v any) bool {
+	_, ok := v.(*os.File)
+	return ok
+}
+
+// SendFile is the package-level SendFile with this Copier's options.
+func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (written int64, err error) {
+	switch {
+	case dst == nil:
+		return 0, nilArgError("SendFile", true)
+	case f == nil:
+		return 0, errors.New("zerocopy: SendFile: nil *os.File")
+	case offset < 0:
+		return 0, fmt.Errorf("zerocopy: SendFile: negative offset %d", offset)
+	case count == 0:
+		var t tally
+		c.observe(&t)
+		return 0, nil
+	}
+	var t tally
+	defer c.observe(&t)
+
+	remain := count
+	if remain < 0 {
+		remain = -1
+	}
+	n, done, err := fastCopy(dst, f, offset, remain, &t)
+	written = n
+	if err == nil && !done && written != count {
+		// pread from the exact next byte: f's offset is never touched.
+		size := int64(math.MaxInt64 - offset - written)
+		if count >= 0 {
+			size = count - written
+		}
+		var m int64
+		m, err = c.buffered(dst, io.NewSectionReader(f, offset+written, size), true, &t)
+		if m > 0 && t.zero {
+			t.note(errZeroBeforeEOF)
+		}
+		written += m
+	}
+	if err == nil && count >= 0 && written < count {
+		err = fmt.Errorf("zerocopy: SendFile: %w: %d of %d bytes from offset %d of %s",
+			io.ErrUnexpectedEOF, written, count, offset, f.Name())
+	}
+	return written, err
+}

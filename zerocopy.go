@@ -1,0 +1,158 @@
+package zerocopy
+
+import (
+	"io"
+	"os"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+// ErrUnsupported reports that a path or operation is not available for the
+// values, platform or kernel at hand. It satisfies
+// errors.Is(err, errors.ErrUnsupported).
+var ErrUnsupported = sys.ErrUnsupported
+
+// Method names the path that moved a transfer's bytes.
+type Method uint8
+
+const (
+	// MethodBuffered is the portable path: read into a user-space buffer,
+	// write it out. It never calls ReadFrom or WriteTo.
+	MethodBuffered Method = iota
+	// MethodCopyFileRange is copy_file_range(2): regular file to regular
+	// file inside the kernel, a reflink where the filesystem offers one.
+	MethodCopyFileRange
+	// MethodSendfile is sendfile(2) with an explicit source offset: a
+	// regular file to a socket, pipe, character device or regular file.
+	MethodSendfile
+
+	numMethods
+)
+
+var methodNames = [numMethods]string{
+	MethodBuffered:      "buffered",
+	MethodCopyFileRange: "copy_file_range",
+	MethodSendfile:      "sendfile",
+}
+
+// String returns the method's name: "buffered", "copy_file_range",
+// "sendfile".
+func (m Method) String() string {
+	if m < numMethods {
+		return methodNames[m]
+	}
+	return "Method(" + itoa(int(m)) + ")"
+}
+
+// Available reports whether this platform and kernel offer the method. It
+// probes once per process and caches the answer; a path the kernel refuses
+// later with ENOSYS or EPERM (a seccomp profile) is marked unavailable from
+// then on. MethodBuffered is always available. Under the purego build tag
+// and on platforms other than Linux only MethodBuffered is.
+func (m Method) Available() bool {
+	if m == MethodBuffered {
+		return true
+	}
+	if m >= numMethods {
+		return false
+	}
+	return available(m)
+}
+
+// Report describes one finished transfer. It is handed to Copier.Observe.
+type Report struct {
+	// Method is the path that moved the most bytes. When no byte moved it
+	// is the fast path that reached the end of the range, or MethodBuffered.
+	Method Method
+	// Bytes counts every byte that reached the destination, by any path.
+	Bytes int64
+	// Fallback says why a fast path was not used for a pair that has
+	// descriptors on both sides, or why it was abandoned part-way (the
+	// syscall error, or several joined with errors.Join). It is nil when no
+	// fast path applied to the pair at all, or when one ran to the end.
+	Fallback error
+}
+
+// Copier copies with the kernel's zero-copy paths where the pair of values
+// allows it, and with a buffered copy everywhere else.
+//
+// The zero value is ready to use and is what the package-level functions
+// use. A Copier holds no descriptors and no state between calls; it is safe
+// for concurrent use, provided its fields are not changed while in use.
+type Copier struct {
+	// BufferSize is the size of the buffer the fallback path uses. Zero
+	// picks a measured default: 1 MiB when the source is a regular file
+	// (file->TCP on the project machine: 1 MiB moved data at 1.6x the rate
+	// of 32 KiB, see BufferSize in the README), 64 KiB for every other
+	// source, so a proxy holding many idle copies does not pin 1 MiB each.
+	// Buffers come from a pool per size and go back when the call returns.
+	BufferSize int
+
+	// Observe, if set, is called once when each transfer ends, successful
+	// or not, on the goroutine that made the call.
+	Observe func(Report)
+}
+
+var defaultCopier Copier
+
+// Copy copies from src to dst until EOF or an error, like io.Copy, and
+// returns the number of bytes that reached dst. A successful Copy returns
+// err == nil, not io.EOF.
+//
+// Unlike io.Copy it never calls dst.ReadFrom or src.WriteTo, so a ReadFrom
+// method may call Copy on its own receiver without recursing.
+//
+// The fast paths apply to any value that implements syscall.Conn
+// (*os.File, *net.TCPConn, *net.UnixConn or a type of your own) whose
+// descriptor is a regular file on the source side. Such a value's Read and
+// Write are taken to move the descriptor's bytes unchanged: a type that
+// frames, encrypts or counts bytes in Write must not expose SyscallConn.
+// Copy also looks through an *io.LimitedReader (honouring N and lowering it
+// by the bytes copied) and an *io.SectionReader over a file (using the
+// section's offsets, leaving it positioned after the bytes copied). For an
+// *os.File on either side, Copy starts at the file's current offset and
+// leaves it after the last byte copied, as io.Copy does.
+func Copy(dst io.Writer, src io.Reader) (written int64, err error) {
+	return defaultCopier.Copy(dst, src)
+}
+
+// CopyN copies n bytes (or until an error) from src to dst, like io.CopyN.
+// On return, written == n if and only if err == nil. If src ends first,
+// err is io.EOF. CopyN with n <= 0 copies nothing and returns (0, nil), as
+// io.CopyN does.
+func CopyN(dst io.Writer, src io.Reader, n int64) (written int64, err error) {
+	return defaultCopier.CopyN(dst, src, n)
+}
+
+// SendFile writes count bytes of f, starting at offset, to dst. A negative
+// count means until EOF.
+//
+// It never reads or moves f's own file offset, so any number of goroutines
+// may SendFile ranges of one shared *os.File at once. (This is Java's
+// FileChannel.transferTo(position, count, target).) The caller keeps
+// ownership of f and of dst; SendFile closes neither.
+//
+// If f ends before count bytes, SendFile returns the bytes written and an
+// error wrapping io.ErrUnexpectedEOF; that also covers a file truncated
+// during the transfer. A negative offset is an error. A dst without a
+// descriptor (a bytes.Buffer, say) is served with pread-based reads.
+//
+// sendfile(2) passes pages by reference: bytes of f overwritten before the
+// receiver has read them may arrive as the new bytes.
+func SendFile(dst io.Writer, f *os.File, offset, count int64) (written int64, err error) {
+	return defaultCopier.SendFile(dst, f, offset, count)
+}
+
+func itoa(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[i:])
+}
