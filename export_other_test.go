@@ -1,0 +1,7 @@
+//go:build !linux || purego
+
+package zerocopy
+
+const fastPaths = false
+
+func ResetRefused() {}

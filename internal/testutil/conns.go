@@ -1,0 +1,117 @@
+package testutil
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TCPPair returns the two ends of a loopback TCP connection, closed when the
+// test ends.
+func TCPPair(t testing.TB) (client, server *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		c, err := ln.Accept()
+		ch <- res{c, err}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	r := <-ch
+	require.NoError(t, r.err)
+	t.Cleanup(func() { _ = c.Close(); _ = r.c.Close() })
+	return c.(*net.TCPConn), r.c.(*net.TCPConn)
+}
+
+// UnixPair returns the two ends of a connected Unix socket of the given type
+// ("unix" for SOCK_STREAM, "unixgram" for SOCK_DGRAM), closed when the test
+// ends.
+func UnixPair(t testing.TB, network string) (a, b *net.UnixConn) {
+	t.Helper()
+	typ := syscall.SOCK_STREAM
+	if network == "unixgram" {
+		typ = syscall.SOCK_DGRAM
+	}
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, typ|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	conn := func(fd int) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), network)
+		defer f.Close()
+		c, err := net.FileConn(f)
+		require.NoError(t, err)
+		return c.(*net.UnixConn)
+	}
+	a, b = conn(fds[0]), conn(fds[1])
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	return a, b
+}
+
+// Pipe returns an os.Pipe, both ends closed when the test ends.
+func Pipe(t testing.TB) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
+	return r, w
+}
+
+// Collect reads r to EOF in a goroutine. The returned function waits for it
+// and returns what arrived; a read error other than EOF fails the test.
+func Collect(t testing.TB, r io.Reader) func() []byte {
+	t.Helper()
+	type res struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var buf bytes.Buffer
+		_, err := buf.ReadFrom(r)
+		ch <- res{buf.Bytes(), err}
+	}()
+	return func() []byte {
+		t.Helper()
+		r := <-ch
+		require.NoError(t, r.err)
+		return r.b
+	}
+}
+
+// Feed writes data to w in a goroutine, then closes the write side: w's
+// CloseWrite if it has one, else Close. The returned function waits and
+// returns the write error.
+func Feed(w io.Writer, data []byte) func() error {
+	ch := make(chan error, 1)
+	go func() {
+		_, err := w.Write(data)
+		if cw, ok := w.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		} else if c, ok := w.(io.Closer); ok {
+			_ = c.Close()
+		}
+		ch <- err
+	}()
+	return func() error { return <-ch }
+}
+
+// CloseWrite ends the write side of w: CloseWrite where w has it, else Close.
+func CloseWrite(t testing.TB, w any) {
+	t.Helper()
+	if cw, ok := w.(interface{ CloseWrite() error }); ok {
+		require.NoError(t, cw.CloseWrite())
+		return
+	}
+	require.NoError(t, w.(io.Closer).Close())
+}

@@ -1,0 +1,105 @@
+package testutil
+
+import (
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+// Fault is one scripted misbehaviour of a system call.
+type Fault struct {
+	// Call is the 1-based call number it applies to; 0 applies it to every
+	// call that no other fault names.
+	Call int
+	// Errno, if set, is returned without making the call: nothing moves.
+	Errno syscall.Errno
+	// Short, if > 0, makes the real call with the length cut to Short.
+	Short int
+	// Zero returns (0, nil) without making the call: "EOF" before EOF.
+	Zero bool
+}
+
+// Faults counts the calls of one injected system call.
+type Faults struct {
+	mu     sync.Mutex
+	calls  int
+	script map[int]Fault
+	every  *Fault
+}
+
+// Calls returns how many times the call was made (faulted or not).
+func (f *Faults) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func newFaults(faults []Fault) *Faults {
+	f := &Faults{script: map[int]Fault{}}
+	for _, x := range faults {
+		if x.Call == 0 {
+			x := x
+			f.every = &x
+		} else {
+			f.script[x.Call] = x
+		}
+	}
+	return f
+}
+
+// next returns the fault for the next call, if any.
+func (f *Faults) next() (Fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if x, ok := f.script[f.calls]; ok {
+		return x, true
+	}
+	if f.every != nil {
+		return *f.every, true
+	}
+	return Fault{}, false
+}
+
+// apply runs one call under the script: real is the call with a length.
+func (f *Faults) apply(length int, real func(int) (int, error)) (int, error) {
+	x, ok := f.next()
+	if !ok {
+		return real(length)
+	}
+	switch {
+	case x.Errno != 0:
+		return -1, x.Errno
+	case x.Zero:
+		return 0, nil
+	case x.Short > 0 && x.Short < length:
+		return real(x.Short)
+	}
+	return real(length)
+}
+
+// InjectCopyFileRange replaces sys.CopyFileRange with a scripted one until
+// the test ends. Tests that inject must not run in parallel.
+func InjectCopyFileRange(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.CopyFileRange
+	sys.CopyFileRange = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
+	}
+	t.Cleanup(func() { sys.CopyFileRange = orig })
+	return f
+}
+
+// InjectSendfile replaces sys.Sendfile with a scripted one until the test
+// ends. Tests that inject must not run in parallel.
+func InjectSendfile(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.Sendfile
+	sys.Sendfile = func(out, in int, off *int64, n int) (int, error) {
+		return f.apply(n, func(n int) (int, error) { return orig(out, in, off, n) })
+	}
+	t.Cleanup(func() { sys.Sendfile = orig })
+	return f
+}
