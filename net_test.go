@@ -1,0 +1,5 @@
+package zerocopy_test
+
+import "net"
+
+var net_ErrClosed = net.ErrClosed
