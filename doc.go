@@ -1,0 +1,85 @@
+// Package zerocopy moves bytes between files, pipes and sockets without
+// passing them through user memory where the kernel allows it, and with an
+// ordinary buffered copy everywhere else. The same bytes arrive either way.
+//
+// [Copy], [CopyN] and [SendFile] pick the cheapest path for the pair of
+// values at hand and a [Copier] reports which one ran ([Report]).
+//
+// # The copy paths
+//
+// A read+write loop costs four copies and four context switches per buffer:
+// the disk's DMA into the page cache, the CPU copy from the page cache into
+// the program's buffer (read), the CPU copy from that buffer into the socket
+// buffer (write), and the NIC's DMA out. Each of read and write is a switch
+// into the kernel and back.
+//
+// mmap+write drops one CPU copy (three copies): the program maps the page
+// cache and write copies from the mapping straight into the socket buffer.
+// The planned mmap package covers when that pays.
+//
+// sendfile(2) does the whole transfer in one call, two context switches:
+// page cache to socket buffer inside the kernel. With a NIC that does
+// scatter-gather DMA the kernel hands it the page-cache pages themselves,
+// and the last CPU copy disappears: two DMA copies, no CPU copy.
+// copy_file_range(2) is the file-to-file counterpart, and a reflink (no copy
+// at all) on filesystems that share extents.
+//
+// splice(2) moves page references between any descriptor and a pipe, so a
+// socket-to-socket proxy never copies payload into user memory (the splice
+// package, a later issue).
+//
+// Direct I/O (O_DIRECT) bypasses the page cache entirely: one more CPU copy
+// than sendfile, but a huge file streamed once no longer evicts the hot
+// small files from the cache (the planned directio package; nginx's
+// "directio 1024m" is the same rule).
+//
+// On Linux this package chooses, per call:
+//
+//	source \ destination     regular file        socket, pipe, char device   anything else
+//	regular file             copy_file_range,    sendfile                    buffered
+//	                         then sendfile
+//	anything else            buffered            buffered                    buffered
+//
+// "Regular file" means a value implementing syscall.Conn whose descriptor
+// fstat reports as a regular file of non-zero size: *os.File, an
+// *io.SectionReader over one, an *io.LimitedReader around either. A
+// datagram socket is never streamed to. Under the purego build tag and on
+// other platforms every pair takes the buffered path.
+//
+// # Which package for which job
+//
+//	job                                              use
+//	copy a stream as io.Copy would, faster           zerocopy.Copy, zerocopy.CopyN
+//	serve byte ranges of one shared file             zerocopy.SendFile
+//	see which path ran, tune the fallback buffer     zerocopy.Copier
+//	socket to socket, tee a stream, vmsplice         splice (planned)
+//	random access to a file as a []byte              mmap (planned)
+//	stream huge files without evicting the cache     directio (planned)
+//
+// # Caveats
+//
+//   - By reference: sendfile and splice pass page-cache pages, not copies.
+//     Bytes of a file overwritten after SendFile returned but before the
+//     receiver read them can arrive as the new bytes. Do not rewrite a file
+//     in place while it is being served.
+//   - A value implementing syscall.Conn is taken to write and read its
+//     descriptor's bytes unchanged. A wrapper whose Write frames, encrypts
+//     or counts bytes must not expose SyscallConn, or those steps are
+//     skipped.
+//   - Copy never calls ReadFrom or WriteTo. A source that only yields its
+//     bytes correctly through WriteTo (none in the stdlib) is read with
+//     Read.
+//   - After a failed write on the buffered path, a file source's offset (or
+//     a SectionReader's position) may be past the bytes that arrived, as
+//     with io.Copy: the buffer was read but not all of it written. The
+//     count returned is exact. The fast paths leave the offset exactly
+//     after the bytes that arrived.
+//   - A file growing while Copy runs is copied until the kernel reports EOF
+//     at the size fstat then gives; bytes appended after that are not.
+//   - Deadlines are checked when a descriptor has to wait, as the stdlib
+//     does: a transfer whose peer keeps up can outrun an expired deadline by
+//     one sendfile call.
+//   - A pseudo-file reporting size 0 (most of /proc) always takes the
+//     buffered path: kernels 5.3-5.18 returned 0 from copy_file_range for
+//     such files while they held data.
+package zerocopy
