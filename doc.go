@@ -25,8 +25,8 @@
 // at all) on filesystems that share extents.
 //
 // splice(2) moves page references between any descriptor and a pipe, so a
-// socket-to-socket proxy never copies payload into user memory (the splice
-// package, a later issue).
+// socket-to-socket proxy never copies payload into user memory (the planned
+// splice package).
 //
 // Direct I/O (O_DIRECT) bypasses the page cache entirely: one more CPU copy
 // than sendfile, but a huge file streamed once no longer evicts the hot

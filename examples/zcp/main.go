@@ -111,4 +111,3 @@ func openDst(name string) (io.Writer, func() error, error) {
 	}
 	return f, f.Close, nil
 }
-
