@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -49,7 +50,8 @@ var errAppend = fmt.Errorf("zerocopy: copy_file_range and sendfile cannot write 
 // moved, or EOF: nothing is left for the fallback) and an error. A non-nil
 // error is final and is returned with the exact count. A nil error with
 // done false means the caller continues with the buffered path at the exact
-// next byte: the reason, if any, is in t.fallback.
+// next byte: the reason, if any, is in t.fallback. handled (something was
+// consumed) is n > 0.
 func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, done bool, err error) {
 	if remain == 0 {
 		return 0, true, nil
@@ -62,35 +64,56 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 	if !ok {
 		return 0, false, nil
 	}
-	sst, err := sys.Inspect(srcRC, false)
-	// Only page-cache files feed sendfile and copy_file_range. A file that
-	// reports size 0 may be a pseudo-file (/proc) that copies as empty.
-	if err != nil || !sst.Regular() || sst.Size == 0 {
-		return 0, false, nil
-	}
-	dstSt, err := sys.Inspect(drc, true)
-	if err != nil {
-		return 0, false, nil
-	}
-	var paths []Method
-	switch {
-	case dstSt.Regular():
-		if dstSt.Append() {
-			t.note(errAppend)
+	if off < 0 {
+		// A source read at its own offset may be anything (socket, pipe,
+		// tty): only page-cache files feed sendfile and copy_file_range. A
+		// file that reports size 0 may be a pseudo-file (/proc) that copies
+		// as empty. Sources read at explicit offsets (SendFile, SectionReader)
+		// skip this fstat: the kernel refuses a non-file source itself, and
+		// a 0 return is checked against fstat before it is taken as EOF.
+		sst, err := sys.Inspect(srcRC, false)
+		if err != nil || !sst.Regular() || sst.Size == 0 {
 			return 0, false, nil
 		}
-		paths = fileToFile
-	case dstSt.StreamSocket(), dstSt.Mode == unix.S_IFIFO, dstSt.Mode == unix.S_IFCHR:
-		paths = fileToStream
-	default:
-		// Datagram sockets keep message boundaries; directories and block
-		// devices are not destinations for these calls.
-		return 0, false, nil
+	}
+	var paths []Method
+	if _, ok := dst.(*net.TCPConn); ok {
+		paths = fileToStream // always a stream socket: no need to ask
+	} else {
+		dst, err := sys.Inspect(drc, true)
+		switch {
+		case err != nil:
+			return 0, false, nil
+		case dst.Regular():
+			if dst.Append() {
+				t.note(errAppend)
+				return 0, false, nil
+			}
+			paths = fileToFile
+		case dst.StreamSocket(), dst.Mode == unix.S_IFIFO, dst.Mode == unix.S_IFCHR:
+			paths = fileToStream
+		default:
+			// Datagram sockets keep message boundaries; directories and
+			// block devices are not destinations for these calls.
+			return 0, false, nil
+		}
 	}
 
-	cerr := srcRC.Control(func(sfd uintptr) {
-		n, done, err = pumpAll(paths, drc, int(sfd), off, remain, t)
-	})
+	x := transfers.Get().(*transfer)
+	x.drc, x.paths, x.off, x.remain = drc, paths, off, remain
+	cerr := srcRC.Control(x.ctl)
+	n, done, err = x.total, x.done, x.err
+	for m, b := range x.bytes {
+		t.bytes[m] += b
+	}
+	if x.ran {
+		t.finished, t.ran = x.finished, true
+	}
+	t.zero = t.zero || x.zero
+	t.note(x.fallback)
+	ctl, w := x.ctl, x.w // keep the callbacks bound once
+	*x = transfer{ctl: ctl, w: w}
+	transfers.Put(x)
 	if cerr != nil && err == nil && n == 0 {
 		return 0, false, nil // src closed under us: the plain path reports it
 	}
@@ -102,53 +125,112 @@ var (
 	fileToStream = []Method{MethodSendfile}
 )
 
-func pumpAll(paths []Method, drc syscall.RawConn, sfd int, off, remain int64, t *tally) (n int64, done bool, err error) {
-	implicit := off < 0
+// transfer is the state of one fast-path transfer. It is pooled, and its
+// callbacks are method values bound once, so a transfer allocates nothing.
+type transfer struct {
+	// inputs
+	drc    syscall.RawConn
+	paths  []Method
+	off    int64 // next source offset; -1 until control reads it
+	remain int64 // bytes wanted; -1: to EOF
+
+	// the pump in progress
+	sfd    int
+	method Method
+	left   int64 // bytes the pump may still move; -1: to EOF
+	moved  bool  // earlier pumps of this transfer moved bytes
+	n      int64
+	why    stop
+	perr   error
+
+	// results
+	total    int64
+	done     bool
+	err      error
+	bytes    [numMethods]int64
+	finished Method
+	ran      bool
+	zero     bool
+	fallback error
+
+	ctl func(uintptr)
+	w   sys.Waiter
+}
+
+var transfers = sync.Pool{New: func() any {
+	x := new(transfer)
+	x.ctl = x.control
+	x.w.Op = x.pump
+	return x
+}}
+
+// control runs with the source descriptor held open by RawConn.Control.
+func (x *transfer) control(sfd uintptr) {
+	x.sfd = int(sfd)
+	implicit := x.off < 0
 	if implicit {
-		if off, err = sys.Seek(sfd, 0, io.SeekCurrent); err != nil {
-			return 0, false, nil // not seekable: the plain path decides
+		off, err := sys.Seek(x.sfd, 0, io.SeekCurrent)
+		if err != nil {
+			return // not seekable: the plain path decides
 		}
-		defer func() {
-			if n > 0 {
-				if _, serr := sys.Seek(sfd, off, io.SeekStart); serr != nil && err == nil {
-					err = os.NewSyscallError("lseek", serr)
-				}
-			}
-		}()
+		x.off = off
 	}
-	for _, m := range paths {
+	x.total, x.done, x.err = x.pumpAll()
+	if implicit && x.total > 0 {
+		// Leave the file offset after the last byte moved, so io.Copy's
+		// semantics hold and the fallback resumes at the next byte.
+		if _, err := sys.Seek(x.sfd, x.off, io.SeekStart); err != nil && x.err == nil {
+			x.err = os.NewSyscallError("lseek", err)
+		}
+	}
+}
+
+func (x *transfer) note(err error) {
+	if x.fallback == nil {
+		x.fallback = err
+	} else {
+		x.fallback = errors.Join(x.fallback, err)
+	}
+}
+
+func (x *transfer) pumpAll() (n int64, done bool, err error) {
+	for _, m := range x.paths {
 		if !available(m) {
 			continue
 		}
-		left := remain
-		if remain >= 0 {
-			left = remain - n
+		x.method, x.moved, x.n, x.why, x.perr = m, n > 0, 0, stopEnd, nil
+		x.left = x.remain
+		if x.remain >= 0 {
+			x.left = x.remain - n
 		}
-		k, why, perr := pump(m, drc, sfd, &off, left, n > 0)
-		n += k
-		t.bytes[m] += k
-		switch why {
+		werr := x.w.Write(x.drc)
+		n += x.n
+		x.bytes[m] += x.n
+		if werr != nil {
+			// A netpoller error (deadline, close) goes back unchanged.
+			return n, false, werr
+		}
+		switch x.why {
 		case stopEnd:
-			t.finished, t.ran = m, true
+			x.finished, x.ran = m, true
 			return n, true, nil
 		case stopZero:
 			// 0 means EOF only where fstat agrees; pseudo-files used to
 			// return 0 while holding data (Linux 5.3-5.18).
 			var st unix.Stat_t
-			if sys.Fstat(sfd, &st) == nil && st.Size > 0 && off >= st.Size {
-				t.finished, t.ran = m, true
+			if sys.Fstat(x.sfd, &st) == nil && st.Size > 0 && x.off >= st.Size {
+				x.finished, x.ran = m, true
 				return n, true, nil
 			}
-			t.zero = true
+			x.zero = true
 			return n, false, nil
 		case stopFallback:
-			var errno syscall.Errno
-			if errors.As(perr, &errno) && (errno == unix.ENOSYS || errno == unix.EPERM) {
+			if errno, ok := errors.Unwrap(x.perr).(syscall.Errno); ok && (errno == unix.ENOSYS || errno == unix.EPERM) {
 				refused[m].Store(true)
 			}
-			t.note(perr)
+			x.note(x.perr)
 		case stopFatal:
-			return n, false, perr
+			return n, false, x.perr
 		}
 	}
 	return n, false, nil
@@ -159,55 +241,49 @@ type stop uint8
 const (
 	stopEnd      stop = iota // the requested range has moved
 	stopZero                 // the kernel returned 0: EOF, or a file that lies
-	stopFallback             // this path cannot go on; err says why
-	stopFatal                // the transfer failed; err is final
+	stopFallback             // this path cannot go on; perr says why
+	stopFatal                // the transfer failed; perr is final
 )
 
-// pump runs one path until the range ends, the kernel returns 0 or an error
-// stops it. It advances *off past every byte moved. moved reports whether
-// earlier paths already moved bytes of this transfer.
-func pump(m Method, drc syscall.RawConn, sfd int, off *int64, remain int64, moved bool) (n int64, why stop, err error) {
-	werr := sys.Write(drc, func(dfd int) bool {
-		for remain < 0 || n < remain {
-			chunk := sys.MaxChunk
-			if remain >= 0 && remain-n < int64(chunk) {
-				chunk = int(remain - n)
-			}
-			var k int
-			var e error
-			if m == MethodCopyFileRange {
-				k, e = sys.CopyFileRange(sfd, off, dfd, nil, chunk, 0)
-			} else {
-				k, e = sys.Sendfile(dfd, sfd, off, chunk)
-			}
-			if e == nil {
-				if k <= 0 {
-					why = stopZero
-					return true
-				}
-				n += int64(k)
-				continue
-			}
-			errno, _ := e.(syscall.Errno)
-			switch sys.Classify(errno, moved || n > 0) {
-			case sys.Retry:
-				continue
-			case sys.Wait:
-				return false
-			case sys.Fallback:
-				why = stopFallback
-			default:
-				why = stopFatal
-			}
-			err = os.NewSyscallError(m.String(), e)
-			return true
+// pump is the Waiter's operation: it runs x.method on the destination
+// descriptor until the range ends, the kernel returns 0, an error stops it
+// (true), or the destination reports EAGAIN (false: wait and call again).
+// It advances x.off past every byte moved.
+func (x *transfer) pump(dfd int) bool {
+	for x.left < 0 || x.n < x.left {
+		chunk := sys.MaxChunk
+		if x.left >= 0 && x.left-x.n < int64(chunk) {
+			chunk = int(x.left - x.n)
 		}
-		why = stopEnd
+		var k int
+		var e error
+		if x.method == MethodCopyFileRange {
+			k, e = sys.CopyFileRange(x.sfd, &x.off, dfd, nil, chunk, 0)
+		} else {
+			k, e = sys.Sendfile(dfd, x.sfd, &x.off, chunk)
+		}
+		if e == nil {
+			if k <= 0 {
+				x.why = stopZero
+				return true
+			}
+			x.n += int64(k)
+			continue
+		}
+		errno, _ := e.(syscall.Errno)
+		switch sys.Classify(errno, x.moved || x.n > 0) {
+		case sys.Retry:
+			continue
+		case sys.Wait:
+			return false
+		case sys.Fallback:
+			x.why = stopFallback
+		default:
+			x.why = stopFatal
+		}
+		x.perr = os.NewSyscallError(x.method.String(), e)
 		return true
-	})
-	if werr != nil {
-		// A netpoller error (deadline, close) goes back unchanged.
-		return n, stopFatal, werr
 	}
-	return n, why, err
+	x.why = stopEnd
+	return true
 }

@@ -158,61 +158,85 @@ func Inspect(rc syscall.RawConn, flags bool) (Stat, error) {
 	return st, serr
 }
 
-// Write runs op on the descriptor behind rc while holding rc's write lock.
-// op returns true when it is done (finished or failed: it keeps its own
-// result) and false when the descriptor reported EAGAIN; Write then waits
-// for the descriptor to become writable and calls op again.
+// Waiter runs an operation on the descriptor behind a RawConn, waiting
+// whenever it reports EAGAIN. A Waiter allocates once, on first use, and
+// can be reused (pooled) afterwards: the hot paths hold one per transfer
+// state so that a call allocates nothing.
 //
 // Waiting goes through the netpoller, which honours deadlines and Close. A
 // descriptor the netpoller does not watch (a non-blocking fd adopted by
 // os.NewFile while it was blocking, or set O_NONBLOCK later by another
 // process sharing it) cannot be waited on that way: the poller answers
-// "waiting for unsupported file type". Write then waits in poll(2) instead,
-// so such a descriptor never busy-loops on EAGAIN (golang/go#75304).
-func Write(rc syscall.RawConn, op func(fd int) (done bool)) error {
-	return wait(rc, unix.POLLOUT, op)
+// "waiting for unsupported file type". The Waiter then waits in poll(2)
+// instead, so such a descriptor never busy-loops on EAGAIN
+// (golang/go#75304).
+type Waiter struct {
+	// Op is called with the descriptor. It returns true when it is done
+	// (finished or failed: it keeps its own result) and false when the
+	// descriptor reported EAGAIN.
+	Op func(fd int) (done bool)
+
+	events   int16
+	selfPoll bool
+	asked    bool
+	pollErr  error
+	fn       func(uintptr) bool
 }
 
-// Read is Write for the read side: op runs under rc's read lock and
-// returning false waits for readability.
-func Read(rc syscall.RawConn, op func(fd int) (done bool)) error {
-	return wait(rc, unix.POLLIN, op)
-}
+// Write runs w.Op under rc's write lock, waiting for writability.
+func (w *Waiter) Write(rc syscall.RawConn) error { return w.run(rc, unix.POLLOUT) }
 
-func wait(rc syscall.RawConn, events int16, op func(fd int) bool) error {
-	selfPoll := false
-	var pollErr error
+// Read runs w.Op under rc's read lock, waiting for readability.
+func (w *Waiter) Read(rc syscall.RawConn) error { return w.run(rc, unix.POLLIN) }
+
+func (w *Waiter) run(rc syscall.RawConn, events int16) error {
+	if w.fn == nil {
+		w.fn = w.call
+	}
+	w.events, w.selfPoll, w.pollErr = events, false, nil
 	for {
-		asked := false // op returned false at least once in this round
-		f := func(fd uintptr) bool {
-			for {
-				if op(int(fd)) {
-					return true
-				}
-				if !selfPoll {
-					asked = true
-					return false
-				}
-				if pollErr = pollOne(int(fd), events); pollErr != nil {
-					// poll(2) itself failed: report it rather than spin.
-					return true
-				}
-			}
-		}
+		w.asked = false
 		var err error
 		if events == unix.POLLOUT {
-			err = rc.Write(f)
+			err = rc.Write(w.fn)
 		} else {
-			err = rc.Read(f)
+			err = rc.Read(w.fn)
 		}
-		if pollErr != nil {
-			return os.NewSyscallError("poll", pollErr)
+		if w.pollErr != nil {
+			return os.NewSyscallError("poll", w.pollErr)
 		}
-		if err == nil || !asked || selfPoll || !notPollable(err) {
+		if err == nil || !w.asked || w.selfPoll || !notPollable(err) {
 			return err
 		}
-		selfPoll = true
+		w.selfPoll = true
 	}
+}
+
+func (w *Waiter) call(fd uintptr) bool {
+	for {
+		if w.Op(int(fd)) {
+			return true
+		}
+		if !w.selfPoll {
+			w.asked = true
+			return false
+		}
+		if w.pollErr = pollOne(int(fd), w.events); w.pollErr != nil {
+			return true // poll(2) itself failed: report it rather than spin
+		}
+	}
+}
+
+// Write runs op on the descriptor behind rc with a one-off Waiter.
+func Write(rc syscall.RawConn, op func(fd int) (done bool)) error {
+	w := Waiter{Op: op}
+	return w.Write(rc)
+}
+
+// Read runs op on the descriptor behind rc with a one-off Waiter.
+func Read(rc syscall.RawConn, op func(fd int) (done bool)) error {
+	w := Waiter{Op: op}
+	return w.Read(rc)
 }
 
 // notPollable reports the netpoller's answer for a descriptor it does not

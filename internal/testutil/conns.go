@@ -5,7 +5,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,29 +32,6 @@ func TCPPair(t testing.TB) (client, server *net.TCPConn) {
 	require.NoError(t, r.err)
 	t.Cleanup(func() { _ = c.Close(); _ = r.c.Close() })
 	return c.(*net.TCPConn), r.c.(*net.TCPConn)
-}
-
-// UnixPair returns the two ends of a connected Unix socket of the given type
-// ("unix" for SOCK_STREAM, "unixgram" for SOCK_DGRAM), closed when the test
-// ends.
-func UnixPair(t testing.TB, network string) (a, b *net.UnixConn) {
-	t.Helper()
-	typ := syscall.SOCK_STREAM
-	if network == "unixgram" {
-		typ = syscall.SOCK_DGRAM
-	}
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, typ|syscall.SOCK_CLOEXEC, 0)
-	require.NoError(t, err)
-	conn := func(fd int) *net.UnixConn {
-		f := os.NewFile(uintptr(fd), network)
-		defer f.Close()
-		c, err := net.FileConn(f)
-		require.NoError(t, err)
-		return c.(*net.UnixConn)
-	}
-	a, b = conn(fds[0]), conn(fds[1])
-	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
-	return a, b
 }
 
 // Pipe returns an os.Pipe, both ends closed when the test ends.
