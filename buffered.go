@@ -7,10 +7,11 @@ import (
 )
 
 const (
-	// defaultFileBuffer is the fallback buffer for regular-file sources.
+	// defaultFileBuffer is the fallback buffer for *os.File sources (see
+	// Copier.BufferSize for the measurement).
 	defaultFileBuffer = 1 << 20
 	// defaultStreamBuffer is the fallback buffer for every other source.
-	defaultStreamBuffer = 64 << 10
+	defaultStreamBuffer = 256 << 10
 )
 
 var errInvalidWrite = errors.New("zerocopy: invalid write result")
