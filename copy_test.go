@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -241,4 +240,3 @@ func setAppend(t *testing.T, f *os.File) {
 	require.NoError(t, ferr)
 }
 
-var _ = syscall.Conn(nil)

@@ -204,10 +204,6 @@ func TestSendFile(t *testing.T) {
 	_, err := f.Seek(12345, io.SeekStart) // SendFile must neither use nor move it
 	require.NoError(t, err)
 
-	type result struct {
-		n   int64
-		err error
-	}
 	for _, tc := range []struct {
 		name          string
 		offset, count int64
@@ -258,7 +254,6 @@ func TestSendFile(t *testing.T) {
 		require.Zero(t, n)
 		require.ErrorContains(t, err, "zerocopy: SendFile: negative offset -1")
 	})
-	_ = result{}
 }
 
 // TestSendFileConcurrent sends disjoint ranges of one *os.File from 32
