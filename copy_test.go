@@ -239,4 +239,3 @@ func setAppend(t *testing.T, f *os.File) {
 	require.NoError(t, rc.Control(func(fd uintptr) { ferr = fcntlAppend(int(fd)) }))
 	require.NoError(t, ferr)
 }
-
