@@ -1,0 +1,52 @@
+// Package mmap maps files into memory, read-only, read-write or
+// copy-on-write, and reads and writes them safely even when another process
+// truncates the file underneath.
+//
+// A mapping turns a file into a []byte: random reads cost no system call
+// (a page already in the cache is a memory load), and writing a mapping to
+// a socket is the mmap+write path: three copies instead of read+write's
+// four. Kafka keeps its offset indexes in mapped files for the first
+// reason; the log data itself it serves with sendfile (zerocopy.SendFile),
+// which beats mmap+write for streaming.
+//
+//	m, err := mmap.Open("index")          // read-only, whole file
+//	defer m.Close()
+//	n, err := m.ReadAt(entry[:], 16*i)     // io.ReaderAt, no syscall
+//
+// # Truncation
+//
+// Touching a mapped page that lies past the file's end raises SIGBUS, and
+// a Go program dies of it. ReadAt, WriteAt and WriteTo turn that fault into
+// an error wrapping ErrTruncated, with the bytes moved before the first
+// missing page counted exactly: they run with
+// runtime/debug.SetPanicOnFault(true) on the calling goroutine (restoring
+// its previous setting), copy one page at a time and recover the fault.
+//
+// # Platforms
+//
+// linux, darwin and freebsd map with mmap(2) through golang.org/x/sys/unix;
+// Resize uses mremap(2) on Linux and unmap+map elsewhere. On other
+// platforms, and under the purego build tag, ReadOnly and CopyOnWrite read
+// the range into memory (the same API, without the sharing), and ReadWrite
+// returns an error wrapping ErrUnsupported.
+//
+// # Caveats
+//
+//   - Bytes is not protected. A slice from Bytes that touches a page past a
+//     truncated file's end kills the program with SIGBUS unless the
+//     goroutine has set runtime/debug.SetPanicOnFault(true) and recovers.
+//     Use ReadAt where the file may shrink.
+//   - Slices from Bytes are invalid after Close or Resize. Reading one then
+//     faults (SIGSEGV) or, if the address was reused, reads other memory.
+//   - ReadOnly and ReadWrite mappings share pages with the file: another
+//     process's writes show up in Bytes at once, with no synchronisation.
+//     CopyOnWrite sees them too, for each page until this process first
+//     writes to it.
+//   - Map duplicates the file's descriptor: a Mapping holds one descriptor
+//     until Close (or until the garbage collector finds it unreachable and
+//     its cleanup unmaps it; do not rely on that for many mappings).
+//   - Close and Resize wait for ReadAt, WriteAt and WriteTo calls in
+//     progress. WriteTo to a slow peer therefore delays Close.
+//   - Lock is bounded by RLIMIT_MEMLOCK (often 8 MiB for unprivileged
+//     users).
+package mmap

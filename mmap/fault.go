@@ -1,0 +1,147 @@
+package mmap
+
+import (
+	"errors"
+	"io"
+	"os"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+var pageSize = os.Getpagesize()
+
+// faultAddr is what the runtime panics with after SetPanicOnFault(true)
+// when an access faults (SIGBUS on a page past a file's end).
+type faultAddr interface{ Addr() uintptr }
+
+// protect runs f with memory faults on this goroutine turned into panics,
+// and reports whether f faulted. Any other panic goes on.
+func protect(f func()) (fault bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			if _, ok := r.(faultAddr); ok {
+				fault = true
+				return
+			}
+			panic(r)
+		}
+	}()
+	f()
+	return false
+}
+
+// copyProtected copies min(len(dst), len(src)) bytes with faults turned into
+// a result. It copies at most one page of the mapped side (dst if
+// mappedDst, else src) at a time, so a fault loses no byte: n counts exactly
+// the bytes copied before the first page that faulted.
+func copyProtected(dst, src []byte, mappedDst bool) (n int, fault bool) {
+	total := min(len(dst), len(src))
+	fault = protect(func() {
+		for n < total {
+			mapped := src
+			if mappedDst {
+				mapped = dst
+			}
+			c := pageSize - int(uintptr(unsafe.Pointer(&mapped[n]))%uintptr(pageSize))
+			c = min(c, total-n)
+			copy(dst[n:n+c], src[n:n+c])
+			n += c
+		}
+	})
+	return n, fault
+}
+
+// writeChunk bounds each write of WriteTo, so a slow peer sees progress and
+// a fault inside a descriptor-less writer costs at most one bounce buffer.
+const writeChunk = 64 << 10
+
+var bounce = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
+
+func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
+	data := m.r.data
+	if _, ok := sys.RawConn(w); ok {
+		// The kernel reads the pages in write(2): a page past the file's
+		// end is EFAULT there, not SIGBUS. Protect anyway, for a
+		// syscall.Conn wrapper whose Write touches the bytes in Go.
+		for written < int64(len(data)) {
+			chunk := data[written:min(int64(len(data)), written+writeChunk)]
+			var k int
+			var werr error
+			if protect(func() { k, werr = w.Write(chunk) }) {
+				return written, m.truncated("WriteTo", written)
+			}
+			written += int64(k)
+			if werr != nil {
+				if errors.Is(werr, syscall.EFAULT) {
+					// The kernel may refuse a whole chunk for one missing
+					// page (TCP copies in page-fragment units): send the
+					// rest of the chunk page by page, up to the missing one.
+					if written, werr = m.writePages(w, written, int64(len(chunk))-int64(k)); werr != nil {
+						return written, werr
+					}
+					continue
+				}
+				return written, werr
+			}
+			if k != len(chunk) {
+				return written, io.ErrShortWrite
+			}
+		}
+		return written, nil
+	}
+	bp := bounce.Get().(*[]byte)
+	defer bounce.Put(bp)
+	buf := *bp
+	for written < int64(len(data)) {
+		k, fault := copyProtected(buf, data[written:], false)
+		if k > 0 {
+			nw, werr := w.Write(buf[:k])
+			written += int64(nw)
+			if werr != nil {
+				return written, werr
+			}
+			if nw != k {
+				return written, io.ErrShortWrite
+			}
+		}
+		if fault {
+			return written, m.truncated("WriteTo", written)
+		}
+	}
+	return written, nil
+}
+
+// writePages writes the next left bytes of the mapping from written one page
+// at a time (pages of the file, counted from the mapping's aligned start),
+// until a page faults (ErrTruncated) or they are all written (nil: the
+// caller goes on).
+func (m *Mapping) writePages(w io.Writer, written, left int64) (int64, error) {
+	data, ps, delta := m.r.data, int64(pageSize), int64(m.r.delta)
+	end := written + left
+	for written < end {
+		next := ((delta+written)/ps+1)*ps - delta
+		p := data[written:min(next, end)]
+		var k int
+		var werr error
+		if protect(func() { k, werr = w.Write(p) }) {
+			return written, m.truncated("WriteTo", written)
+		}
+		written += int64(k)
+		if werr != nil {
+			if errors.Is(werr, syscall.EFAULT) {
+				return written, m.truncated("WriteTo", written)
+			}
+			return written, werr
+		}
+		if k != len(p) {
+			return written, io.ErrShortWrite
+		}
+	}
+	return written, nil
+}

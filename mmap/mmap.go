@@ -1,0 +1,390 @@
+package mmap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+// Mode selects how a mapping shares its pages with the file.
+type Mode int
+
+const (
+	// ReadOnly maps the file PROT_READ, MAP_SHARED.
+	ReadOnly Mode = iota
+	// ReadWrite maps it PROT_READ|PROT_WRITE, MAP_SHARED: writes reach the
+	// file (and every other mapping of it); Sync makes them durable.
+	ReadWrite
+	// CopyOnWrite maps it PROT_READ|PROT_WRITE, MAP_PRIVATE: writes stay in
+	// this process and never reach the file.
+	CopyOnWrite
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ReadOnly:
+		return "ReadOnly"
+	case ReadWrite:
+		return "ReadWrite"
+	case CopyOnWrite:
+		return "CopyOnWrite"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// Advice is a hint to the kernel about how a mapping will be accessed
+// (madvise(2)).
+type Advice int
+
+const (
+	Normal     Advice = iota // no special treatment
+	Sequential               // read ahead aggressively, drop pages soon after
+	Random                   // no read-ahead
+	WillNeed                 // read the pages in now
+	DontNeed                 // the pages may be dropped; re-read from the file on access
+)
+
+var (
+	// ErrClosed is returned by every method of a closed Mapping, and by a
+	// second Close.
+	ErrClosed = errors.New("mmap: mapping is closed")
+	// ErrReadOnly is returned by WriteAt on a ReadOnly mapping.
+	ErrReadOnly = errors.New("mmap: mapping is read-only")
+	// ErrTruncated reports that the file shrank under the mapping: the
+	// access touched a page past the file's new end.
+	ErrTruncated = errors.New("mmap: file truncated under the mapping")
+	// ErrUnsupported reports a mode or operation this platform cannot
+	// offer. It satisfies errors.Is(err, errors.ErrUnsupported).
+	ErrUnsupported = sys.ErrUnsupported
+)
+
+// Mapping is a memory mapping of a range of a file. Its methods are safe for
+// concurrent use; Close and Resize wait for the calls in progress.
+type Mapping struct {
+	mu      sync.RWMutex
+	r       *region // nil once closed
+	mode    Mode
+	cleanup runtime.Cleanup
+}
+
+// region is what a Mapping owns. It is separate from the Mapping so that a
+// cleanup can release it when the Mapping is garbage-collected unclosed.
+type region struct {
+	file  *os.File // a duplicate of the caller's descriptor, owned here
+	mem   []byte   // the mapping as made (page-aligned start); nil if none
+	data  []byte   // the caller's window into mem
+	off   int64    // file offset of data[0]
+	delta int      // off minus the page-aligned offset mem starts at
+}
+
+func (r *region) release() error {
+	err := r.unmap()
+	if r.file != nil {
+		if cerr := r.file.Close(); err == nil {
+			err = cerr
+		}
+		r.file = nil
+	}
+	return err
+}
+
+// Map maps length bytes of f starting at offset. A length of 0 maps to the
+// end of the file. Any offset is accepted: page alignment is handled inside.
+// An empty range (an empty file, or offset at EOF with length 0) gives a
+// valid empty mapping without an mmap call.
+//
+// Map duplicates f's descriptor and the Mapping owns the duplicate, so the
+// caller may close f at once; the Mapping holds one descriptor until Close.
+// The bytes are shared by reference with the file (ReadOnly, ReadWrite) and
+// with every other process mapping it: see the package's Caveats.
+func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
+	switch {
+	case f == nil:
+		return nil, errors.New("mmap: Map: nil *os.File")
+	case offset < 0:
+		return nil, fmt.Errorf("mmap: Map: negative offset %d", offset)
+	case length < 0:
+		return nil, fmt.Errorf("mmap: Map: negative length %d", length)
+	case mode != ReadOnly && mode != ReadWrite && mode != CopyOnWrite:
+		return nil, fmt.Errorf("mmap: Map: unknown %v", mode)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("mmap: Map: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("mmap: Map: %s is not a regular file (%v)", f.Name(), fi.Mode().Type())
+	}
+	size := fi.Size()
+	if offset > size {
+		return nil, fmt.Errorf("mmap: Map: offset %d is past the end of %s (%d bytes)", offset, f.Name(), size)
+	}
+	if length == 0 {
+		if size-offset > int64(maxInt) {
+			return nil, fmt.Errorf("mmap: Map: %d bytes from offset %d do not fit in an int", size-offset, offset)
+		}
+		length = int(size - offset)
+	} else if int64(length) > size-offset {
+		return nil, fmt.Errorf("mmap: Map: range [%d, %d) is past the end of %s (%d bytes)", offset, offset+int64(length), f.Name(), size)
+	}
+	if mode == ReadWrite && !supportsReadWrite {
+		return nil, fmt.Errorf("mmap: Map: ReadWrite on %s: %w", runtime.GOOS, ErrUnsupported)
+	}
+	dup, err := sys.Dup(f)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: Map: %w", err)
+	}
+	r := &region{file: dup, off: offset}
+	if length > 0 {
+		if err := r.mapIn(mode, length); err != nil {
+			_ = dup.Close()
+			return nil, mapError("Map", f.Name(), mode, err)
+		}
+	}
+	m := &Mapping{r: r, mode: mode}
+	m.cleanup = runtime.AddCleanup(m, func(r *region) { _ = r.release() }, r)
+	return m, nil
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+func mapError(op, name string, mode Mode, err error) error {
+	if errors.Is(err, syscall.EACCES) && mode == ReadWrite {
+		return fmt.Errorf("mmap: %s: ReadWrite needs %s opened for reading and writing: %w", op, name, err)
+	}
+	return fmt.Errorf("mmap: %s %s: %w", op, name, err)
+}
+
+// Open maps the whole named file read-only. The file itself is closed
+// before Open returns; the Mapping keeps its own descriptor.
+func Open(name string) (*Mapping, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: Open: %w", err)
+	}
+	defer f.Close()
+	return Map(f, 0, 0, ReadOnly)
+}
+
+// Bytes returns the mapped bytes, or nil after Close. Writing to the slice
+// of a ReadOnly mapping faults; of a ReadWrite one writes the file.
+//
+// Access through Bytes is not protected: if the file shrinks under the
+// mapping, touching a page past its new end raises SIGBUS, which kills the
+// whole program unless that goroutine has called
+// runtime/debug.SetPanicOnFault(true). ReadAt, WriteAt and WriteTo are
+// protected and return ErrTruncated instead. The slice is invalid after
+// Close or Resize.
+func (m *Mapping) Bytes() []byte {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return nil
+	}
+	return m.r.data
+}
+
+// Len returns the mapping's length in bytes (0 after Close).
+func (m *Mapping) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return 0
+	}
+	return len(m.r.data)
+}
+
+// ReadAt copies len(p) bytes from offset off of the mapping into p
+// (io.ReaderAt). At the mapping's end it returns the bytes there and io.EOF.
+// If the file shrank under the mapping, it returns the bytes copied before
+// the first missing page and an error wrapping ErrTruncated.
+func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return 0, ErrClosed
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("mmap: ReadAt: negative offset %d", off)
+	}
+	data := m.r.data
+	if off >= int64(len(data)) {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n, fault := copyProtected(p, data[off:], false)
+	if fault {
+		return n, m.truncated("ReadAt", off+int64(n))
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// WriteAt copies p into the mapping at offset off (io.WriterAt). A
+// ReadOnly mapping returns ErrReadOnly. A range past the mapping's end is
+// refused whole (Resize first). If the file shrank under the mapping, it
+// returns the bytes written before the first missing page and an error
+// wrapping ErrTruncated.
+func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return 0, ErrClosed
+	}
+	if m.mode == ReadOnly {
+		return 0, ErrReadOnly
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("mmap: WriteAt: negative offset %d", off)
+	}
+	data := m.r.data
+	if off > int64(len(data)) || int64(len(p)) > int64(len(data))-off {
+		return 0, fmt.Errorf("mmap: WriteAt: range [%d, %d) is past the end of the %d-byte mapping (Resize first)", off, off+int64(len(p)), len(data))
+	}
+	n, fault := copyProtected(data[off:], p, true)
+	if fault {
+		return n, m.truncated("WriteAt", off+int64(n))
+	}
+	return n, nil
+}
+
+func (m *Mapping) truncated(op string, at int64) error {
+	return fmt.Errorf("mmap: %s: byte %d of the mapping (file offset %d): %w", op, at, m.r.off+at, ErrTruncated)
+}
+
+// WriteTo writes the whole mapping to w (io.WriterTo): the mmap+write path,
+// one CPU copy fewer than read+write. A w with a descriptor (syscall.Conn)
+// gets the mapped pages directly; any other w gets them through a small
+// bounce buffer, so a fault never leaves w half-written. If the file shrank
+// under the mapping, WriteTo returns the bytes written before the first
+// missing page and an error wrapping ErrTruncated.
+func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return 0, ErrClosed
+	}
+	return m.writeTo(w)
+}
+
+// Sync flushes a ReadWrite mapping's changes to the file and waits for them
+// (msync MS_SYNC). It does nothing for the other modes.
+func (m *Mapping) Sync() error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return ErrClosed
+	}
+	if m.mode != ReadWrite || m.r.mem == nil {
+		return nil
+	}
+	return m.r.sync()
+}
+
+// Advise passes a hint to the kernel (madvise). A kernel without madvise
+// (ENOSYS) is not an error: advice is only advice.
+func (m *Mapping) Advise(a Advice) error {
+	if a < Normal || a > DontNeed {
+		return fmt.Errorf("mmap: Advise: unknown advice %d", int(a))
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return ErrClosed
+	}
+	if m.r.mem == nil {
+		return nil
+	}
+	return m.r.advise(a)
+}
+
+// Lock keeps the mapping's pages in memory (mlock). Past RLIMIT_MEMLOCK it
+// returns an error naming the limit. A kernel without mlock (ENOSYS) is not
+// an error.
+func (m *Mapping) Lock() error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return ErrClosed
+	}
+	if m.r.mem == nil {
+		return nil
+	}
+	return m.r.lock()
+}
+
+// Unlock undoes Lock (munlock).
+func (m *Mapping) Unlock() error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		return ErrClosed
+	}
+	if m.r.mem == nil {
+		return nil
+	}
+	return m.r.unlock()
+}
+
+// Resize changes the mapping's length, for a file that has grown (a log):
+// grow the file first, then Resize. The range must lie within the file.
+// It uses mremap on Linux and unmap+map elsewhere; either way the mapping
+// may move, and every slice from an earlier Bytes is invalid afterwards.
+func (m *Mapping) Resize(length int) error {
+	if length < 0 {
+		return fmt.Errorf("mmap: Resize: negative length %d", length)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.r
+	if r == nil {
+		return ErrClosed
+	}
+	if length == len(r.data) {
+		return nil
+	}
+	fi, err := r.file.Stat()
+	if err != nil {
+		return fmt.Errorf("mmap: Resize: %w", err)
+	}
+	if int64(length) > fi.Size()-r.off {
+		return fmt.Errorf("mmap: Resize: range [%d, %d) is past the end of %s (%d bytes): grow the file first", r.off, r.off+int64(length), r.file.Name(), fi.Size())
+	}
+	if length == 0 {
+		return r.unmap()
+	}
+	if r.mem == nil {
+		if err := r.mapIn(m.mode, length); err != nil {
+			return mapError("Resize", r.file.Name(), m.mode, err)
+		}
+		return nil
+	}
+	if err := r.remap(m.mode, length); err != nil {
+		return mapError("Resize", r.file.Name(), m.mode, err)
+	}
+	return nil
+}
+
+// Close unmaps the mapping and closes its descriptor. A second Close
+// returns ErrClosed. Close waits for calls in progress on other goroutines.
+func (m *Mapping) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.r == nil {
+		return ErrClosed
+	}
+	m.cleanup.Stop()
+	err := m.r.release()
+	m.r = nil
+	return err
+}
