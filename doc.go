@@ -15,7 +15,8 @@
 //
 // mmap+write drops one CPU copy (three copies): the program maps the page
 // cache and write copies from the mapping straight into the socket buffer.
-// The planned mmap package covers when that pays.
+// The mmap package maps files for that, and for random access without a
+// system call per read.
 //
 // sendfile(2) does the whole transfer in one call, two context switches:
 // page cache to socket buffer inside the kernel. With a NIC that does
@@ -53,7 +54,7 @@
 //	serve byte ranges of one shared file             zerocopy.SendFile
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
 //	socket to socket, tee a stream, vmsplice         splice (planned)
-//	random access to a file as a []byte              mmap (planned)
+//	random access to a file as a []byte              mmap
 //	stream huge files without evicting the cache     directio (planned)
 //
 // # Caveats

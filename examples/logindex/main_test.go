@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"net"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zerocopy-go/zerocopy"
+	"github.com/zerocopy-go/zerocopy/internal/testutil"
+)
+
+func TestDemo(t *testing.T) {
+	testutil.NoLeaks(t)
+	for _, cfg := range []config{
+		{records: 5000, size: 300, fetches: 500, interval: 4096},
+		{records: 1, size: 2, fetches: 3, interval: 1},
+		{records: 300, size: 9000, fetches: 300, interval: 1 << 20}, // one index entry: long scans
+	} {
+		cfg.dir = t.TempDir()
+		var out bytes.Buffer
+		require.NoError(t, run(cfg, &out))
+		require.Regexp(t, regexp.MustCompile(`fetched and verified \d+ random records`), out.String())
+		method := zerocopy.MethodBuffered
+		if zerocopy.MethodSendfile.Available() {
+			method = zerocopy.MethodSendfile
+		}
+		require.Contains(t, out.String(), "bodies sent by map["+method.String()+":", out.String())
+	}
+}
+
+func TestLocate(t *testing.T) {
+	cfg := config{records: 1000, size: 100, interval: 512, dir: t.TempDir()}
+	require.NoError(t, writeLog(cfg.dir, cfg))
+	lg, err := openLog(cfg.dir)
+	require.NoError(t, err)
+	defer lg.Close()
+	buf := make([]byte, 100)
+	for _, off := range []uint64{0, 1, 499, 998, 999} {
+		pos, n, err := lg.locate(off)
+		require.NoError(t, err)
+		_, err = lg.seg.ReadAt(buf[:n], pos)
+		require.NoError(t, err)
+		require.Equal(t, payload(off, cfg.size), buf[:n])
+	}
+	_, _, err = lg.locate(1000)
+	require.ErrorIs(t, err, errNotFound)
+}
+
+func TestBadFlags(t *testing.T) {
+	require.Error(t, run(config{records: 0, size: 10, interval: 1}, &bytes.Buffer{}))
+	require.Error(t, run(config{records: 10, size: 1, interval: 1}, &bytes.Buffer{}))
+}
+
+// BenchmarkFetch measures lookup (mmap'd index) + serve (SendFile) over one
+// loopback connection, with the client's verification left out.
+func BenchmarkFetch(b *testing.B) {
+	cfg := config{records: 100000, size: 1024, interval: 4096, dir: b.TempDir()}
+	if err := writeLog(cfg.dir, cfg); err != nil {
+		b.Fatal(err)
+	}
+	lg, err := openLog(cfg.dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lg.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &server{log: lg}
+	go srv.serve(ln)
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	r := rand.New(rand.NewPCG(5, 6))
+	var req [8]byte
+	var resp [4]byte
+	buf := make([]byte, cfg.size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		binary.BigEndian.PutUint64(req[:], r.Uint64N(uint64(cfg.records)))
+		if _, err := c.Write(req[:]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, resp[:]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf[:binary.BigEndian.Uint32(resp[:])]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
