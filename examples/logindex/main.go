@@ -154,7 +154,7 @@ func writeLog(dir string, cfg config) error {
 }
 
 type logSegment struct {
-	seg     *os.File      // shared by every connection: SendFile never moves its offset
+	seg     *os.File // shared by every connection: SendFile never moves its offset
 	segSize int64
 	index   *mmap.Mapping // the sparse offset index, binary-searched in memory
 }

@@ -10,13 +10,12 @@ import (
 
 // The memory-mapping calls, replaceable like the others.
 var (
-	Mmap        = unix.Mmap
-	Munmap      = unix.Munmap
-	Msync       = unix.Msync
-	Madvise     = unix.Madvise
-	Mlock       = unix.Mlock
-	Munlock     = unix.Munlock
-	Getpagesize = os.Getpagesize
+	Mmap    = unix.Mmap
+	Munmap  = unix.Munmap
+	Msync   = unix.Msync
+	Madvise = unix.Madvise
+	Mlock   = unix.Mlock
+	Munlock = unix.Munlock
 )
 
 // Dup returns a new *os.File for a duplicate of f's descriptor (close-on-exec),
