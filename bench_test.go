@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
@@ -103,20 +102,8 @@ func contenders() []contender {
 	}
 }
 
-// senderCPU measures the CPU time of the calling goroutine's OS thread; the
-// goroutine stays locked to it, so the receiver's work is not counted.
-func senderCPU(b *testing.B) func() {
-	runtime.LockOSThread()
-	start := threadCPU()
-	return func() {
-		used := threadCPU() - start
-		runtime.UnlockOSThread()
-		gib := float64(b.N) * float64(bytesPerOp(b)) / (1 << 30)
-		if used > 0 && gib > 0 {
-			b.ReportMetric(used.Seconds()/gib, "cpu-s/GiB")
-		}
-	}
-}
+// senderCPU reports the benchmark goroutine's own CPU per GiB.
+func senderCPU(b *testing.B) func() { return testutil.SenderCPU(b, bytesPerOp(b)) }
 
 var perOp sync.Map // *testing.B -> int64
 

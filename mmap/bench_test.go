@@ -158,11 +158,13 @@ func BenchmarkToSocket(b *testing.B) {
 			conn := sink(b)
 			b.SetBytes(size)
 			b.ReportAllocs()
+			done := testutil.SenderCPU(b, size)
 			for range b.N {
 				if n, err := c.send(conn); err != nil || n != size {
 					b.Fatal(n, err)
 				}
 			}
+			done()
 		})
 	}
 }

@@ -6,8 +6,14 @@
 // (a page already in the cache is a memory load), and writing a mapping to
 // a socket is the mmap+write path: three copies instead of read+write's
 // four. Kafka keeps its offset indexes in mapped files for the first
-// reason; the log data itself it serves with sendfile (zerocopy.SendFile),
-// which beats mmap+write for streaming.
+// reason, and serves the log data itself with sendfile (zerocopy.SendFile).
+//
+// Measured on the project machine (loopback TCP, page-cached 1 GiB file,
+// 5 rounds, BenchmarkToSocket): WriteTo moved 4.57 GB/s at 0.22 CPU-s/GiB,
+// SendFile 3.01 GB/s at 0.33 CPU-s/GiB, and random 4 KiB ReadAt took 380 ns
+// against 805 ns for os.File.ReadAt (BenchmarkRandomRead4K). Loopback makes
+// the copy cheap; with a NIC doing scatter-gather DMA, sendfile avoids the
+// CPU copy that mmap+write still makes. Measure on your own path.
 //
 //	m, err := mmap.Open("index")          // read-only, whole file
 //	defer m.Close()

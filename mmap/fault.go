@@ -61,6 +61,10 @@ func copyProtected(dst, src []byte, mappedDst bool) (n int, fault bool) {
 // a fault inside a descriptor-less writer costs at most one bounce buffer.
 const writeChunk = 64 << 10
 
+// fdChunk bounds each write(2) of WriteTo to a descriptor: a fault costs a
+// page-by-page retry of at most this much.
+const fdChunk = 1 << 20
+
 var bounce = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
 
 func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
@@ -70,7 +74,7 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 		// end is EFAULT there, not SIGBUS. Protect anyway, for a
 		// syscall.Conn wrapper whose Write touches the bytes in Go.
 		for written < int64(len(data)) {
-			chunk := data[written:min(int64(len(data)), written+writeChunk)]
+			chunk := data[written:min(int64(len(data)), written+fdChunk)]
 			var k int
 			var werr error
 			if protect(func() { k, werr = w.Write(chunk) }) {
