@@ -1,0 +1,73 @@
+package splice
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+// ErrUnsupported reports that a pair cannot be spliced (no descriptor, a
+// datagram socket, an O_APPEND file, another platform). It satisfies
+// errors.Is(err, errors.ErrUnsupported).
+var ErrUnsupported = sys.ErrUnsupported
+
+// Splice moves up to n bytes (n < 0: until EOF) from src to dst through the
+// kernel, without copying them into user memory, and returns the bytes that
+// reached dst.
+//
+// Either side may be any value implementing syscall.Conn whose descriptor
+// is a stream socket, a pipe or a regular file (dst may also be a character
+// device such as /dev/null), or a *Pipe: Splice reads from a Pipe's read
+// end and writes into its write end. When one side is a pipe, Splice
+// splices directly; otherwise it goes through a pooled pipe. A regular file
+// is read and written at its own offset, which Splice advances.
+//
+// If the pair cannot be spliced, Splice returns 0 and an error wrapping
+// ErrUnsupported, having consumed nothing. If the kernel refuses part-way
+// (EINVAL, ...), every byte taken from src has still reached dst (what was
+// in the pipe is written with dst.Write) and the error wraps ErrUnsupported
+// too, so the caller can finish with a plain copy. Any other error is
+// final, and the count is still exact; bytes already taken from src into
+// the pooled pipe are then lost with the pipe, which is closed, never
+// reused. With n >= 0, a src that ends early gives io.EOF, as io.CopyN.
+//
+// Splice does not close dst at EOF: for a TCP or Unix conn, call CloseWrite
+// to pass the end on (see examples/proxy).
+func Splice(dst io.Writer, src io.Reader, n int64) (int64, error) {
+	if dst == nil || src == nil {
+		return 0, errors.New("splice: Splice: nil reader or writer")
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	moved, done, err := splice(dst, src, n)
+	if err == nil && done && n > 0 && moved < n {
+		err = io.EOF
+	}
+	return moved, err
+}
+
+// Tee moves up to n bytes (n < 0: until EOF) from src to both dst and side,
+// reading src once: tee(2) duplicates the pipe's page references, so no
+// byte is copied in user memory. A proxy that records a stream to a file
+// is the use. It returns the bytes that reached both. Errors follow
+// Splice's rules; n >= 0 with an early end gives io.EOF.
+func Tee(dst, side io.Writer, src io.Reader, n int64) (int64, error) {
+	if dst == nil || side == nil || src == nil {
+		return 0, errors.New("splice: Tee: nil reader or writer")
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	moved, done, err := tee(dst, side, src, n)
+	if err == nil && done && n > 0 && moved < n {
+		err = io.EOF
+	}
+	return moved, err
+}
+
+func unsupported(op, why string) error {
+	return fmt.Errorf("splice: %s: %s: %w", op, why, ErrUnsupported)
+}
