@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/zerocopy-go/zerocopy/internal/splicer"
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
@@ -38,6 +39,8 @@ func probe() {
 	probed[MethodCopyFileRange] = err == unix.EBADF && sys.KernelAtLeast(5, 3)
 	_, err = sys.Sendfile(-1, -1, nil, 1)
 	probed[MethodSendfile] = err == unix.EBADF
+	_, err = sys.Splice(-1, nil, -1, nil, 1, 0)
+	probed[MethodSplice] = err == unix.EBADF
 }
 
 var errAppend = fmt.Errorf("zerocopy: copy_file_range and sendfile cannot write to an O_APPEND file: %w", ErrUnsupported)
@@ -72,7 +75,13 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 		// skip this fstat: the kernel refuses a non-file source itself, and
 		// a 0 return is checked against fstat before it is taken as EOF.
 		sst, err := sys.Inspect(srcRC, false)
-		if err != nil || !sst.Regular() || sst.Size == 0 {
+		if err != nil {
+			return 0, false, nil
+		}
+		if sst.StreamSocket() || sst.Mode == unix.S_IFIFO {
+			return spliceCopy(dst, drc, srcRC, sst.Mode == unix.S_IFIFO, remain, t)
+		}
+		if !sst.Regular() || sst.Size == 0 {
 			return 0, false, nil
 		}
 	}
@@ -287,3 +296,42 @@ func (x *transfer) pump(dfd int) bool {
 	x.why = stopEnd
 	return true
 }
+
+// spliceCopy moves bytes from a stream socket or pipe to dst with splice(2)
+// (internal/splicer). Bytes the kernel took into the pipe before a
+// fallback errno have been written to dst with its Write: the buffered path
+// resumes at the exact next byte of src.
+func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcPipe bool, remain int64, t *tally) (int64, bool, error) {
+	if !available(MethodSplice) {
+		return 0, false, nil
+	}
+	d := splicer.End{RC: drc, W: dst}
+	if _, ok := dst.(*net.TCPConn); !ok {
+		switch splicer.Classify(drc, true) {
+		case splicer.FIFO:
+			d.Pipe = true
+		case splicer.File:
+			d.File = true
+		case splicer.Stream, splicer.Char:
+		default:
+			if st, err := sys.Inspect(drc, true); err == nil && st.Regular() && st.Append() {
+				t.note(errAppendSplice)
+			}
+			return 0, false, nil
+		}
+	}
+	res, err := splicer.Transfer(d, splicer.End{RC: src, Pipe: srcPipe}, remain)
+	t.bytes[MethodSplice] += res.N
+	if res.Done && err == nil {
+		t.finished, t.ran = MethodSplice, true
+	}
+	if res.Fallback != nil {
+		if errno, ok := errors.Unwrap(res.Fallback).(syscall.Errno); ok && (errno == unix.ENOSYS || errno == unix.EPERM) {
+			refused[MethodSplice].Store(true)
+		}
+		t.note(res.Fallback)
+	}
+	return res.N, res.Done, err
+}
+
+var errAppendSplice = fmt.Errorf("zerocopy: splice cannot write to an O_APPEND file: %w", ErrUnsupported)

@@ -173,7 +173,15 @@ var dstKinds = []dstKind{
 
 // expectMethod is the path Copy must report on this build.
 func expectMethod(s srcKind, d dstKind, size int) zerocopy.Method {
-	if !zerocopy.FastPaths || !s.file {
+	if !zerocopy.FastPaths {
+		return zerocopy.MethodBuffered
+	}
+	if !s.file {
+		// Stream sockets and pipes splice into anything with a spliceable
+		// descriptor; bytes.Reader has none.
+		if s.name != "bytes" && (d.kind == "file" || d.kind == "stream") {
+			return zerocopy.MethodSplice
+		}
 		return zerocopy.MethodBuffered
 	}
 	if size == 0 && s.name == "section" {
@@ -217,7 +225,7 @@ func TestCopyMatrix(t *testing.T) {
 					}
 					require.Equal(t, n, rep.Bytes, "Report.Bytes")
 					require.Equal(t, expectMethod(s, d, size).String(), rep.Method.String(), "Report.Method (fallback: %v)", rep.Fallback)
-					if d.kind == "append" && zerocopy.FastPaths && s.file && size > 0 {
+					if d.kind == "append" && zerocopy.FastPaths && s.name != "bytes" && size > 0 {
 						require.ErrorIs(t, rep.Fallback, zerocopy.ErrUnsupported, "an O_APPEND destination is reported")
 					}
 				})

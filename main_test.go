@@ -11,7 +11,7 @@ func TestMain(m *testing.M) {
 	// Probe the kernel before any test swaps a system call in
 	// internal/sys: the probe goes through the same seam, and a fault
 	// meant for a transfer must not land on it.
-	for _, method := range []zerocopy.Method{zerocopy.MethodCopyFileRange, zerocopy.MethodSendfile} {
+	for _, method := range []zerocopy.Method{zerocopy.MethodCopyFileRange, zerocopy.MethodSendfile, zerocopy.MethodSplice} {
 		_ = method.Available()
 	}
 	os.Exit(m.Run())

@@ -25,6 +25,10 @@ const (
 	// MethodSendfile is sendfile(2) with an explicit source offset: a
 	// regular file to a socket, pipe, character device or regular file.
 	MethodSendfile
+	// MethodSplice is splice(2): a stream socket or a pipe to a stream
+	// socket, pipe, regular file or character device, through a pooled
+	// pipe (or directly from a pipe).
+	MethodSplice
 
 	numMethods
 )
@@ -33,10 +37,11 @@ var methodNames = [numMethods]string{
 	MethodBuffered:      "buffered",
 	MethodCopyFileRange: "copy_file_range",
 	MethodSendfile:      "sendfile",
+	MethodSplice:        "splice",
 }
 
 // String returns the method's name: "buffered", "copy_file_range",
-// "sendfile".
+// "sendfile", "splice".
 func (m Method) String() string {
 	if m < numMethods {
 		return methodNames[m]

@@ -20,6 +20,7 @@ func NoLeaks(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
 		t.Helper()
+		dropPools()
 		if before != nil {
 			var leaked []string
 			for _, fd := range fds() {
