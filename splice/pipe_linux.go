@@ -72,7 +72,7 @@ func (p *Pipe) CloseWrite() error { return p.w.Close() }
 
 // Close closes both ends and releases the Vmsplice'd buffers.
 func (p *Pipe) Close() error {
-	err := errors.Join(p.w.Close(), p.r.Close())
+	err := errors.Join(closeWriteEnd(p.w), p.r.Close())
 	p.mu.Lock()
 	p.pinned = nil
 	p.mu.Unlock()

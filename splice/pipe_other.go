@@ -51,7 +51,7 @@ func (p *Pipe) Cap() int { return 0 }
 func (p *Pipe) CloseWrite() error { return p.w.Close() }
 
 // Close closes both ends.
-func (p *Pipe) Close() error { return errors.Join(p.w.Close(), p.r.Close()) }
+func (p *Pipe) Close() error { return errors.Join(closeWriteEnd(p.w), p.r.Close()) }
 
 // Vmsplice writes a copy of bufs: this platform has no vmsplice. The
 // caller may reuse bufs as soon as it returns.

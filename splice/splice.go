@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -70,4 +71,13 @@ func Tee(dst, side io.Writer, src io.Reader, n int64) (int64, error) {
 
 func unsupported(op, why string) error {
 	return fmt.Errorf("splice: %s: %s: %w", op, why, ErrUnsupported)
+}
+
+// closeWriteEnd closes w; one already closed by CloseWrite is not an error
+// (a second Close still reports the read end's ErrClosed).
+func closeWriteEnd(w *os.File) error {
+	if err := w.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return err
+	}
+	return nil
 }

@@ -103,3 +103,32 @@ func InjectSendfile(t testing.TB, faults ...Fault) *Faults {
 	t.Cleanup(func() { sys.Sendfile = orig })
 	return f
 }
+
+// InjectSplice replaces sys.Splice with a scripted one until the test
+// ends. Tests that inject must not run in parallel.
+func InjectSplice(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.Splice
+	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int64, error) {
+		k, err := f.apply(n, func(n int) (int, error) {
+			k, err := orig(rfd, roff, wfd, woff, n, flags)
+			return int(k), err
+		})
+		return int64(k), err
+	}
+	t.Cleanup(func() { sys.Splice = orig })
+	return f
+}
+
+// InjectPipeSizeRefused makes every new pipe refuse F_SETPIPE_SZ, as the
+// kernel does past pipe-user-pages-soft, until the test ends.
+func InjectPipeSizeRefused(t testing.TB) {
+	orig := sys.FcntlInt
+	sys.FcntlInt = func(fd uintptr, cmd, arg int) (int, error) {
+		if cmd == 1031 { // F_SETPIPE_SZ
+			return 0, syscall.EPERM
+		}
+		return orig(fd, cmd, arg)
+	}
+	t.Cleanup(func() { sys.FcntlInt = orig })
+}
