@@ -351,3 +351,31 @@ func TestUnprivileged(t *testing.T) {
 		require.Contains(t, string(out), "--- PASS: "+name+" ", "ran as nobody")
 	}
 }
+
+// TestSmallSegments: 100-byte TCP segments each take a whole pipe slot, so
+// a 16-slot pipe fills holding 1600 bytes while more wait in the socket
+// (../shared/RELIABILITY.md). Splice must drain and go on, neither hanging
+// nor spinning.
+func TestSmallSegments(t *testing.T) {
+	testutil.NoLeaks(t)
+	splicer.Drop()
+	testutil.InjectPipeSizeRefused(t) // keep the kernel's 16-slot default
+	t.Cleanup(splicer.Drop)
+	c, s := testutil.TCPPair(t)
+	require.NoError(t, c.SetNoDelay(true))
+	data := testutil.Data(47, 400*100)
+	go func() {
+		for i := 0; i < len(data); i += 100 {
+			_, _ = c.Write(data[i : i+100])
+		}
+		_ = c.CloseWrite()
+	}()
+	time.Sleep(50 * time.Millisecond) // let segments queue up in s
+	d1, d2 := testutil.TCPPair(t)
+	got := testutil.Collect(t, d2)
+	n, err := splice.Splice(d1, s, -1)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(data)), n)
+	require.NoError(t, d1.CloseWrite())
+	testutil.RequireBytes(t, data, got())
+}

@@ -31,6 +31,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to accept clients on")
 	upstream := flag.String("upstream", "", "address to forward to (required)")
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
+	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy, io.Copy, or plain (32 KiB buffer)")
 	flag.Parse()
 	if *upstream == "" {
 		flag.Usage()
@@ -41,6 +42,21 @@ func main() {
 		log.Fatal(err)
 	}
 	p := &Proxy{Upstream: *upstream, Record: *record, Log: log.New(os.Stderr, "", log.LstdFlags)}
+	switch *copier {
+	case "zerocopy":
+	case "io.Copy":
+		p.copy = func(dst io.Writer, src io.Reader) (int64, string, error) {
+			n, err := io.Copy(dst, src)
+			return n, "io.Copy", err
+		}
+	case "plain":
+		p.copy = func(dst io.Writer, src io.Reader) (int64, string, error) {
+			n, err := io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 32<<10))
+			return n, "plain", err
+		}
+	default:
+		log.Fatalf("-copy %q: want zerocopy, io.Copy or plain", *copier)
+	}
 	p.Log.Printf("proxying %s -> %s", ln.Addr(), *upstream)
 	log.Fatal(p.Serve(ln))
 }
@@ -53,6 +69,7 @@ type Proxy struct {
 
 	conns atomic.Int64
 	wg    sync.WaitGroup
+	copy  func(dst io.Writer, src io.Reader) (int64, string, error) // nil: zerocopy.Copy
 }
 
 // Serve accepts until ln is closed, then waits for the open connections.
@@ -101,7 +118,7 @@ func (p *Proxy) handle(client *net.TCPConn, id int64) Stats {
 	}()
 	go func() {
 		defer wg.Done()
-		st.Down, st.DownMethod, st.DownErr = copyReport(client, up)
+		st.Down, st.DownMethod, st.DownErr = p.copyOne(client, up)
 		_ = client.CloseWrite()
 	}()
 	wg.Wait()
@@ -113,7 +130,7 @@ func (p *Proxy) handle(client *net.TCPConn, id int64) Stats {
 // forward moves client->upstream, through Tee into the record file if set.
 func (p *Proxy) forward(up, client *net.TCPConn, id int64) (int64, string, error) {
 	if p.Record == "" {
-		return copyReport(up, client)
+		return p.copyOne(up, client)
 	}
 	rec, err := os.Create(fmt.Sprintf("%s.%d", p.Record, id))
 	if err != nil {
@@ -128,6 +145,13 @@ func (p *Proxy) forward(up, client *net.TCPConn, id int64) (int64, string, error
 		return n + m, "buffered (tee unsupported)", err
 	}
 	return n, "tee", err
+}
+
+func (p *Proxy) copyOne(dst io.Writer, src io.Reader) (int64, string, error) {
+	if p.copy != nil {
+		return p.copy(dst, src)
+	}
+	return copyReport(dst, src)
 }
 
 func copyReport(dst io.Writer, src io.Reader) (int64, string, error) {

@@ -147,9 +147,9 @@ func (t *twoPhase) run() (Result, error) {
 	}
 }
 
-// fill splices from the source into the pipe until the pipe is full, the
-// limit is reached, EOF, or EAGAIN. EAGAIN with bytes in the pipe means
-// drain them first; with an empty pipe, wait for the source.
+// fill splices from the source into the pipe once (up to the pipe's size
+// or the limit), noting EOF. EAGAIN with bytes in the pipe means drain them
+// first; with an empty pipe, wait for the source.
 func (t *twoPhase) fill(sfd int) bool {
 	for {
 		want := t.p.Size - t.inPipe
@@ -169,7 +169,10 @@ func (t *twoPhase) fill(sfd int) bool {
 			if t.remain >= 0 {
 				t.remain -= k
 			}
-			continue
+			// Drain now: one splice in, one out, as a C loop does. (Filling
+			// on until EAGAIN measured no cheaper, and each round would end
+			// in a failed call.)
+			return true
 		}
 		errno, _ := err.(syscall.Errno)
 		switch sys.Classify(errno, t.res.N > 0 || t.inPipe > 0) {
