@@ -26,8 +26,8 @@
 // at all) on filesystems that share extents.
 //
 // splice(2) moves page references between any descriptor and a pipe, so a
-// socket-to-socket proxy never copies payload into user memory (the planned
-// splice package).
+// socket-to-socket proxy never copies payload into user memory (the splice
+// package; Copy uses it for socket and pipe sources).
 //
 // Direct I/O (O_DIRECT) bypasses the page cache entirely: one more CPU copy
 // than sendfile, but a huge file streamed once no longer evicts the hot
@@ -39,13 +39,15 @@
 //	source \ destination     regular file        socket, pipe, char device   anything else
 //	regular file             copy_file_range,    sendfile                    buffered
 //	                         then sendfile
+//	stream socket, pipe      splice              splice                      buffered
 //	anything else            buffered            buffered                    buffered
 //
 // "Regular file" means a value implementing syscall.Conn whose descriptor
 // fstat reports as a regular file of non-zero size: *os.File, an
 // *io.SectionReader over one, an *io.LimitedReader around either. A
-// datagram socket is never streamed to. Under the purego build tag and on
-// other platforms every pair takes the buffered path.
+// datagram socket is never streamed to or spliced from, and an O_APPEND
+// file never gets a kernel path. Under the purego build tag and on other
+// platforms every pair takes the buffered path.
 //
 // # Which package for which job
 //
@@ -53,7 +55,7 @@
 //	copy a stream as io.Copy would, faster           zerocopy.Copy, zerocopy.CopyN
 //	serve byte ranges of one shared file             zerocopy.SendFile
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
-//	socket to socket, tee a stream, vmsplice         splice (planned)
+//	socket to socket, tee a stream, vmsplice         splice
 //	random access to a file as a []byte              mmap
 //	stream huge files without evicting the cache     directio (planned)
 //

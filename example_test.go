@@ -92,7 +92,7 @@ func ExampleCopier() {
 }
 
 func ExampleMethod_Available() {
-	for _, m := range []zerocopy.Method{zerocopy.MethodBuffered, zerocopy.MethodCopyFileRange, zerocopy.MethodSendfile} {
+	for _, m := range []zerocopy.Method{zerocopy.MethodBuffered, zerocopy.MethodCopyFileRange, zerocopy.MethodSendfile, zerocopy.MethodSplice} {
 		fmt.Printf("%s: %v\n", m, m.Available())
 	}
 }

@@ -196,5 +196,37 @@ func TestAvailable(t *testing.T) {
 	require.True(t, zerocopy.MethodBuffered.Available())
 	require.True(t, zerocopy.MethodCopyFileRange.Available(), "Linux 5.3+ has copy_file_range")
 	require.True(t, zerocopy.MethodSendfile.Available())
+	require.True(t, zerocopy.MethodSplice.Available())
 	require.False(t, zerocopy.Method(200).Available())
+	require.Equal(t, "splice", zerocopy.MethodSplice.String())
+	require.Equal(t, "Method(200)", zerocopy.Method(200).String())
+}
+
+// TestSpliceFallbackResumes: splice stops part-way (EINVAL on the drain);
+// the bytes already in the pipe are written out, and the buffered path
+// takes the rest of the socket from the exact next byte.
+func TestSpliceFallbackResumes(t *testing.T) {
+	testutil.NoLeaks(t)
+	t.Cleanup(zerocopy.ResetRefused)
+	for _, call := range []int{1, 2, 4, 7} {
+		t.Run(fmt.Sprint(call), func(t *testing.T) {
+			data := testutil.Data(25, 3<<20+1)
+			testutil.InjectSplice(t, testutil.Fault{Call: call, Errno: syscall.EINVAL}, testutil.Fault{Short: 64 << 10})
+			c, s := testutil.TCPPair(t)
+			feed := testutil.Feed(c, data)
+			out := testutil.File(t, t.TempDir(), "dst", nil)
+			lr := &io.LimitedReader{R: s, N: int64(len(data)) - 5}
+			var rep zerocopy.Report
+			n, err := observed(&rep).Copy(out, lr)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(data))-5, n)
+			require.Zero(t, lr.N)
+			testutil.RequireBytes(t, data[:n], testutil.ReadFile(t, out.Name()))
+			require.ErrorIs(t, rep.Fallback, syscall.EINVAL)
+			require.NoError(t, feed())
+			rest, err := io.ReadAll(s)
+			require.NoError(t, err)
+			testutil.RequireBytes(t, data[n:], rest, "exactly the unasked-for bytes remain")
+		})
+	}
 }

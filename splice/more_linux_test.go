@@ -379,3 +379,40 @@ func TestSmallSegments(t *testing.T) {
 	require.NoError(t, d1.CloseWrite())
 	testutil.RequireBytes(t, data, got())
 }
+
+// TestFdsPerTransfer measures the descriptors a blocked transfer holds
+// beyond its own source and destination: the pooled pipe's two.
+func TestFdsPerTransfer(t *testing.T) {
+	testutil.NoLeaks(t)
+	splicer.Drop()
+	const streams = 16
+	count := func() int {
+		d, err := os.ReadDir("/proc/self/fd")
+		require.NoError(t, err)
+		return len(d)
+	}
+	type pair struct{ c, s, d1, d2 *net.TCPConn }
+	pairs := make([]pair, streams)
+	for i := range pairs {
+		c, s := testutil.TCPPair(t)
+		d1, d2 := testutil.TCPPair(t)
+		pairs[i] = pair{c, s, d1, d2}
+	}
+	before := count()
+	var wg sync.WaitGroup
+	for _, p := range pairs {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = splice.Splice(p.d1, p.s, -1) }()
+		_, err := p.c.Write([]byte("x")) // each transfer takes its pipe, then waits
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return count()-before >= 2*streams }, 5*time.Second, 10*time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	extra := count() - before
+	t.Logf("%d blocked transfers hold %d extra descriptors: %.1f each", streams, extra, float64(extra)/streams)
+	require.Equal(t, 2*streams, extra, "one pipe (two descriptors) per transfer in flight")
+	for _, p := range pairs {
+		_ = p.c.Close()
+	}
+	wg.Wait()
+}
