@@ -90,6 +90,7 @@ func TestVmspliceRoundTrip(t *testing.T) {
 	// And back out with Read.
 	n, err = p.Vmsplice(a)
 	require.NoError(t, err)
+	require.Equal(t, len(a), n)
 	require.Equal(t, len(a), p.Len())
 	buf := make([]byte, len(a))
 	_, err = io.ReadFull(p, buf)
