@@ -23,6 +23,7 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "print bytes, method, time, GiB/s and CPU time to stderr")
+	flag.StringVar(&copyWith, "copy", "zerocopy", "how to copy, for comparisons: zerocopy, io.Copy, or plain (1 MiB buffer, no ReadFrom/WriteTo)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: zcp [-v] SRC DST\n\nSRC, DST: a path, - for stdin/stdout, or tcp://HOST:PORT\n\n")
 		flag.PrintDefaults()
@@ -38,6 +39,9 @@ func main() {
 	}
 }
 
+// copyWith selects the copy function (-copy); tests use the default.
+var copyWith = "zerocopy"
+
 func run(srcName, dstName string, verbose bool, log io.Writer) error {
 	src, closeSrc, err := openSrc(srcName)
 	if err != nil {
@@ -51,9 +55,21 @@ func run(srcName, dstName string, verbose bool, log io.Writer) error {
 
 	var rep zerocopy.Report
 	c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
+	copyFn := c.Copy
+	switch copyWith {
+	case "zerocopy":
+	case "io.Copy":
+		copyFn = io.Copy
+	case "plain":
+		copyFn = func(dst io.Writer, src io.Reader) (int64, error) {
+			return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, make([]byte, 1<<20))
+		}
+	default:
+		return fmt.Errorf("-copy %q: want zerocopy, io.Copy or plain", copyWith)
+	}
 	cpu0 := cpuTime()
 	start := time.Now()
-	n, err := c.Copy(dst, src)
+	n, err := copyFn(dst, src)
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	if cerr := closeDst(); err == nil {
@@ -61,8 +77,12 @@ func run(srcName, dstName string, verbose bool, log io.Writer) error {
 	}
 	if verbose {
 		gib := float64(n) / (1 << 30)
+		method := rep.Method.String()
+		if copyWith != "zerocopy" {
+			method = copyWith
+		}
 		fmt.Fprintf(log, "%d bytes  method=%s  time=%v  %.2f GiB/s  cpu=%v (%.3f s/GiB)\n",
-			n, rep.Method, elapsed.Round(time.Microsecond), gib/elapsed.Seconds(),
+			n, method, elapsed.Round(time.Microsecond), gib/elapsed.Seconds(),
 			cpu.Round(time.Microsecond), cpu.Seconds()/max(gib, 1e-9))
 		if rep.Fallback != nil {
 			fmt.Fprintf(log, "fallback: %v\n", rep.Fallback)
