@@ -1,0 +1,183 @@
+//go:build linux && !purego
+
+package directio
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
+)
+
+// OpenFile opens name with O_DIRECT added to flag. A filesystem that
+// refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE and overlay setups)
+// gives an error wrapping ErrUnsupported that names it; other errors,
+// EINVAL from bad flags among them, are returned as they are.
+func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(name, flag|unix.O_DIRECT, perm)
+	if err == nil {
+		return f, nil
+	}
+	if !errors.Is(err, unix.EINVAL) {
+		return nil, err
+	}
+	// EINVAL: is it O_DIRECT the filesystem refuses, or the flags?
+	g, err2 := os.OpenFile(name, flag&^(os.O_CREATE|os.O_EXCL|os.O_TRUNC), perm)
+	if err2 != nil {
+		return nil, err
+	}
+	defer g.Close()
+	return nil, fmt.Errorf("directio: OpenFile %s: the %s filesystem refuses O_DIRECT: %w", name, fsName(g), ErrUnsupported)
+}
+
+// ReopenDirect opens f's file again with O_DIRECT, read-only, through
+// /proc/self/fd: a new descriptor with its own offset (at 0) and flags, so
+// f's own flags are never touched. The caller closes it.
+func ReopenDirect(f *os.File) (*os.File, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var path string
+	if err := rc.Control(func(fd uintptr) { path = "/proc/self/fd/" + strconv.Itoa(int(fd)) }); err != nil {
+		return nil, err
+	}
+	g, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
+	if err != nil {
+		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), err)
+	}
+	return g, nil
+}
+
+// AlignmentOf reports the direct-I/O alignment of f's file from statx
+// STATX_DIOALIGN (Linux 6.1+), else a safe 4096/4096.
+func AlignmentOf(f *os.File) (Alignment, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return Alignment{}, fmt.Errorf("directio: AlignmentOf: %w", err)
+	}
+	var st unix.Statx_t
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = sys.Statx(int(fd), "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st)
+	}); err != nil {
+		return Alignment{}, fmt.Errorf("directio: AlignmentOf: %w", err)
+	}
+	if serr != nil || st.Mask&unix.STATX_DIOALIGN == 0 || st.Dio_mem_align == 0 || st.Dio_offset_align == 0 {
+		return safeAlignment, nil
+	}
+	return Alignment{Memory: int(st.Dio_mem_align), Offset: int(st.Dio_offset_align)}, nil
+}
+
+func flags(f *os.File) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	fl := 0
+	_ = rc.Control(func(fd uintptr) { fl, _ = sys.FcntlInt(fd, unix.F_GETFL, 0) })
+	return fl
+}
+
+func isDirect(f *os.File) bool { return flags(f)&unix.O_DIRECT != 0 }
+func isAppend(f *os.File) bool { return flags(f)&unix.O_APPEND != 0 }
+
+func setDirect(f *os.File, on bool) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) {
+		fl, err := sys.FcntlInt(fd, unix.F_GETFL, 0)
+		if err != nil {
+			ferr = os.NewSyscallError("fcntl", err)
+			return
+		}
+		if on {
+			fl |= unix.O_DIRECT
+		} else {
+			fl &^= unix.O_DIRECT
+		}
+		if _, err := sys.FcntlInt(fd, unix.F_SETFL, fl); err != nil {
+			ferr = os.NewSyscallError("fcntl", err)
+		}
+	}); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// pread reads at off through RawConn, retrying EINTR. (os.File.ReadAt
+// retries a short read at the unaligned offset after it: EINVAL with
+// O_DIRECT at the end of a file.)
+func pread(f *os.File, b []byte, off int64) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var perr error
+	if err := rc.Control(func(fd uintptr) {
+		for {
+			n, perr = sys.Pread(int(fd), b, off)
+			if perr != unix.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return 0, err
+	}
+	if perr != nil {
+		return 0, os.NewSyscallError("pread", perr)
+	}
+	return n, nil
+}
+
+func withFd(f *os.File, fn func(fd int)) {
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { fn(int(fd)) })
+	}
+}
+
+func dropBehind(f *os.File, off, n int64) {
+	withFd(f, func(fd int) { _ = sys.Fadvise(fd, off, n, unix.FADV_DONTNEED) })
+}
+
+// flushBehind starts writeback of what was just written, waits for the
+// range before it, and drops that range from the cache (as dd
+// oflag=nocache does): dirty pages cannot be dropped until written.
+func flushBehind(f *os.File, off, n int64) {
+	withFd(f, func(fd int) {
+		_ = sys.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE)
+		if off > 0 {
+			_ = sys.SyncFileRange(fd, 0, off, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
+			_ = sys.Fadvise(fd, 0, off, unix.FADV_DONTNEED)
+		}
+	})
+}
+
+var fsNames = map[int64]string{
+	unix.TMPFS_MAGIC: "tmpfs", unix.OVERLAYFS_SUPER_MAGIC: "overlay", unix.FUSE_SUPER_MAGIC: "fuse",
+	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs",
+	unix.NFS_SUPER_MAGIC: "nfs",
+}
+
+func fsName(f *os.File) string {
+	var st unix.Statfs_t
+	name := "unknown"
+	withFd(f, func(fd int) {
+		if sys.Fstatfs(fd, &st) == nil {
+			if n, ok := fsNames[int64(st.Type)]; ok {
+				name = n
+			} else {
+				name = fmt.Sprintf("type 0x%x", st.Type)
+			}
+		}
+	})
+	return name
+}

@@ -1,0 +1,5 @@
+//go:build !linux || purego
+
+package directio
+
+const DirectBuild = false
