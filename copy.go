@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"github.com/zerocopy-go/zerocopy/directio"
 )
 
 // tally collects what the paths of one transfer did, for the Report.
@@ -116,7 +118,10 @@ func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (wri
 		holder, off = ra, base+srPos
 	}
 
-	n, done, err := fastCopy(dst, holder, off, remain, &t)
+	n, done, err, used := c.directCopy(dst, holder, off, remain, &t)
+	if !used {
+		n, done, err = fastCopy(dst, holder, off, remain, &t)
+	}
 	written = n
 	if n > 0 {
 		// Move the wrappers past what the kernel moved, so the fallback
@@ -178,7 +183,10 @@ func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (writt
 	if remain < 0 {
 		remain = -1
 	}
-	n, done, err := fastCopy(dst, f, offset, remain, &t)
+	n, done, err, used := c.directCopy(dst, f, offset, remain, &t)
+	if !used {
+		n, done, err = fastCopy(dst, f, offset, remain, &t)
+	}
 	written = n
 	if err == nil && !done && written != count {
 		// pread from the exact next byte: f's offset is never touched.
@@ -198,4 +206,80 @@ func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (writt
 			io.ErrUnexpectedEOF, written, count, offset, f.Name())
 	}
 	return written, err
+}
+
+// directCopy streams a regular-file source at least c.DirectIOThreshold
+// bytes large through a direct-I/O Reader. used is false when it did not
+// apply (no threshold, a smaller or non-regular source, O_DIRECT refused):
+// the usual paths then run, from the same byte.
+func (c *Copier) directCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, done bool, err error, used bool) {
+	f, ok := src.(*os.File)
+	if c.DirectIOThreshold <= 0 || !ok || remain == 0 {
+		return 0, false, nil, false
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < c.DirectIOThreshold {
+		return 0, false, nil, false
+	}
+	g, err := directio.ReopenDirect(f)
+	if err != nil {
+		t.note(err)
+		return 0, false, nil, false
+	}
+	defer g.Close()
+	start := off
+	if start < 0 {
+		if start, err = f.Seek(0, io.SeekCurrent); err != nil {
+			return 0, false, nil, false
+		}
+	}
+	if _, err := g.Seek(start, io.SeekStart); err != nil {
+		return 0, false, nil, false
+	}
+	r, err := directio.NewReader(g, nil)
+	if err != nil {
+		t.note(err)
+		return 0, false, nil, false
+	}
+	lw := &limitWriter{w: dst, left: remain}
+	n, err = r.WriteTo(lw)
+	_ = r.Close()
+	if err == errLimit {
+		err = nil
+	}
+	t.bytes[MethodDirectIO] += n
+	if err == nil {
+		t.finished, t.ran = MethodDirectIO, true
+	}
+	if off < 0 && n > 0 {
+		if _, serr := f.Seek(start+n, io.SeekStart); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return n, err == nil, err, true
+}
+
+// limitWriter passes on at most left bytes (left < 0: all), then stops the
+// writer feeding it with errLimit.
+type limitWriter struct {
+	w    io.Writer
+	left int64
+}
+
+var errLimit = errors.New("zerocopy: limit reached")
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if l.left < 0 {
+		return l.w.Write(p)
+	}
+	short := int64(len(p)) > l.left
+	if short {
+		p = p[:l.left]
+	}
+	n, err := l.w.Write(p)
+	l.left -= int64(n)
+	if err == nil && (short || l.left == 0) {
+		err = errLimit
+	}
+	return n, err
 }

@@ -41,6 +41,7 @@ func probe() {
 	probed[MethodSendfile] = err == unix.EBADF
 	_, err = sys.Splice(-1, nil, -1, nil, 1, 0)
 	probed[MethodSplice] = err == unix.EBADF
+	probed[MethodDirectIO] = true // O_DIRECT is per filesystem: a refusal falls back per call
 }
 
 var errAppend = fmt.Errorf("zerocopy: copy_file_range and sendfile cannot write to an O_APPEND file: %w", ErrUnsupported)
