@@ -31,8 +31,8 @@
 //
 // Direct I/O (O_DIRECT) bypasses the page cache entirely: one more CPU copy
 // than sendfile, but a huge file streamed once no longer evicts the hot
-// small files from the cache (the planned directio package; nginx's
-// "directio 1024m" is the same rule).
+// small files from the cache (the directio package, and
+// Copier.DirectIOThreshold; nginx's "directio 1024m" is the same rule).
 //
 // On Linux this package chooses, per call:
 //
@@ -57,7 +57,7 @@
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
 //	socket to socket, tee a stream, vmsplice         splice
 //	random access to a file as a []byte              mmap
-//	stream huge files without evicting the cache     directio (planned)
+//	stream huge files without evicting the cache     directio, Copier.DirectIOThreshold
 //
 // # Caveats
 //

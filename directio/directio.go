@@ -41,10 +41,6 @@ func AlignedBuffer(size, align int) []byte {
 	return b[skip : skip+size : skip+size]
 }
 
-func aligned(b []byte, align int) bool {
-	return len(b) == 0 || uintptr(unsafe.Pointer(&b[0]))&uintptr(align-1) == 0
-}
-
 // ReaderOptions tune a Reader. The zero value gives the defaults.
 type ReaderOptions struct {
 	// BlockSize is the bytes per read, rounded up to the file's alignment.

@@ -110,7 +110,7 @@ func pageCacheChild(t *testing.T) {
 	fmt.Printf("RESIDENT %.4f\n", testutil.Resident(t, hot))
 }
 
-func writeFile(t *testing.T, path string, size int) {
+func writeFile(t testing.TB, path string, size int) {
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	chunk := testutil.Data(80, 4<<20)
