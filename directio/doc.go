@@ -40,7 +40,11 @@
 //     returned at EOF and at Close, not after every Read.
 //   - tmpfs accepts O_DIRECT since Linux 6.6 (and reports no alignment);
 //     older kernels refuse it at open: OpenFile returns ErrUnsupported
-//     naming the filesystem. darwin's F_NOCACHE is not implemented yet:
-//     there, and on other platforms and under purego, OpenFile returns
-//     ErrUnsupported and Readers and Writers run buffered.
+//     naming the filesystem.
+//   - darwin: OpenFile sets F_NOCACHE (no alignment rules), Readers and
+//     Writers run their buffered mode and Direct() is false;
+//     ReopenDirect, and so Copier.DirectIOThreshold, is unsupported. This
+//     path is compiled by CI but was not run on a Mac. Other platforms and
+//     purego: OpenFile returns ErrUnsupported and Readers and Writers run
+//     buffered.
 package directio

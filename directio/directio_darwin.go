@@ -1,0 +1,60 @@
+//go:build darwin && !purego
+
+package directio
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenFile opens name and turns the page cache off for it with
+// fcntl(F_NOCACHE, 1), darwin's counterpart of O_DIRECT: no alignment is
+// required, so Readers and Writers on it run their buffered mode
+// (Direct() is false) while the kernel keeps the data out of the cache.
+func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { _, ferr = unix.FcntlInt(fd, unix.F_NOCACHE, 1) }); err != nil {
+		ferr = err
+	}
+	if ferr != nil {
+		f.Close()
+		return nil, fmt.Errorf("directio: OpenFile %s: fcntl F_NOCACHE: %w", name, ferr)
+	}
+	return f, nil
+}
+
+// ReopenDirect returns an error wrapping ErrUnsupported on darwin (there is
+// no /proc/self/fd to reopen through).
+func ReopenDirect(f *os.File) (*os.File, error) {
+	return nil, fmt.Errorf("directio: ReopenDirect: %w", ErrUnsupported)
+}
+
+// AlignmentOf reports a safe 4096/4096: F_NOCACHE needs no alignment, and
+// it is a good block size.
+func AlignmentOf(f *os.File) (Alignment, error) { return safeAlignment, nil }
+
+func isDirect(*os.File) bool             { return false }
+func isAppend(*os.File) bool             { return false }
+func setDirect(*os.File, bool) error     { return nil }
+func dropBehind(*os.File, int64, int64)  {}
+func flushBehind(*os.File, int64, int64) {}
+
+func pread(f *os.File, b []byte, off int64) (int, error) {
+	n, err := f.ReadAt(b, off)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
