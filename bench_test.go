@@ -40,17 +40,7 @@ func benchFile(b *testing.B, size int64) *os.File {
 	p, ok := benchMade.Load(size)
 	if !ok {
 		path := filepath.Join(benchDir, fmt.Sprint(size))
-		w, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		chunk := testutil.Data(99, 4<<20)
-		for left := size; left > 0; left -= int64(len(chunk)) {
-			if _, err := w.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		_ = w.Close()
+		testutil.WriteSized(b, path, size)
 		p, _ = benchMade.LoadOrStore(size, path)
 		b.Cleanup(func() {})
 	}
@@ -60,24 +50,6 @@ func benchFile(b *testing.B, size int64) *os.File {
 	}
 	b.Cleanup(func() { _ = f.Close() })
 	return f
-}
-
-// sink is a TCP connection whose far end discards everything with splice
-// into /dev/null (io.Copy(*os.File, *net.TCPConn)), the cheapest receiver.
-func sink(b *testing.B) *net.TCPConn {
-	b.Helper()
-	c, s := testutil.TCPPair(b)
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(null, s)
-		close(done)
-	}()
-	b.Cleanup(func() { _ = c.Close(); <-done; _ = null.Close() })
-	return c
 }
 
 // plainCopy is the baseline a Go programmer writes by hand: Read into a
@@ -125,7 +97,7 @@ func BenchmarkFileToTCP(b *testing.B) {
 	for _, c := range contenders() {
 		b.Run(c.name, func(b *testing.B) {
 			f := benchFile(b, size)
-			conn := sink(b)
+			conn := testutil.Sink(b)
 			setBytes(b, size)
 			b.ReportAllocs()
 			done := senderCPU(b)
@@ -202,7 +174,7 @@ func BenchmarkSendFile4K(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			f := benchFile(b, size)
-			conn := sink(b)
+			conn := testutil.Sink(b)
 			r := rand.New(rand.NewPCG(1, 2))
 			setBytes(b, rng)
 			b.ReportAllocs()
@@ -229,7 +201,7 @@ func BenchmarkBufferSize(b *testing.B) {
 		for _, bs := range []int{32 << 10, 64 << 10, 128 << 10, 256 << 10, 1 << 20, 4 << 20} {
 			b.Run(fmt.Sprintf("%s/%dKiB", src, bs>>10), func(b *testing.B) {
 				f := benchFile(b, size)
-				conn := sink(b)
+				conn := testutil.Sink(b)
 				cp := zerocopy.Copier{BufferSize: bs}
 				setBytes(b, size)
 				b.ReportAllocs()

@@ -125,12 +125,6 @@ func TestSlowReader(t *testing.T) {
 	require.Equal(t, fastOr(zerocopy.MethodSendfile), rep.Method)
 }
 
-func cpuTime(t *testing.T) time.Duration {
-	var ru unix.Rusage
-	require.NoError(t, unix.Getrusage(unix.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // TestNoBusyLoopNonPollable writes into a pipe whose descriptor was made
 // non-blocking behind the netpoller's back, the shape of golang/go#75304.
 // The reader stalls for 600 ms; a sender that spins on EAGAIN burns that
@@ -157,10 +151,10 @@ func TestNoBusyLoopNonPollable(t *testing.T) {
 		b, _ := io.ReadAll(r)
 		got <- b
 	}()
-	before := cpuTime(t)
+	before := testutil.ProcessCPU()
 	var rep zerocopy.Report
 	n, err := observed(&rep).SendFile(w, f, 0, -1)
-	used := cpuTime(t) - before
+	used := testutil.ProcessCPU() - before
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
 	require.NoError(t, w.Close())

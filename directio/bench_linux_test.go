@@ -11,19 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/zerocopy-go/zerocopy/directio"
 	"github.com/zerocopy-go/zerocopy/internal/testutil"
 )
 
 var coldSize = flag.Int("dio.size", 1<<30, "bytes in BenchmarkColdRead's file")
-
-func processCPU() time.Duration {
-	var ru unix.Rusage
-	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkColdRead reads a file whose pages were dropped from the cache
 // before every op (fsync + POSIX_FADV_DONTNEED): the direct Reader at
@@ -32,7 +24,7 @@ func processCPU() time.Duration {
 func BenchmarkColdRead(b *testing.B) {
 	size := *coldSize
 	path := filepath.Join(b.TempDir(), "cold")
-	writeFile(b, path, size)
+	testutil.WriteSized(b, path, int64(size))
 	type contender struct {
 		name string
 		read func() (int64, error)
@@ -70,11 +62,11 @@ func BenchmarkColdRead(b *testing.B) {
 				b.StopTimer()
 				testutil.Evict(b, path)
 				b.StartTimer()
-				c0 := processCPU()
+				c0 := testutil.ProcessCPU()
 				if n, err := c.read(); err != nil || n != int64(size) {
 					b.Fatal(n, err)
 				}
-				cpu += processCPU() - c0
+				cpu += testutil.ProcessCPU() - c0
 			}
 			b.ReportMetric(cpu.Seconds()/(float64(b.N)*float64(size)/(1<<30)), "cpu-s/GiB")
 		})

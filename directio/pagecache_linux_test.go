@@ -42,8 +42,8 @@ func TestPageCacheSurvives(t *testing.T) {
 	}
 	dir := t.TempDir()
 	hot, big := filepath.Join(dir, "hot"), filepath.Join(dir, "big")
-	writeFile(t, hot, 200<<20)
-	writeFile(t, big, 1<<30)
+	testutil.WriteSized(t, hot, 200<<20)
+	testutil.WriteSized(t, big, 1<<30)
 
 	cg := filepath.Join(cgroupRoot, fmt.Sprintf("zerocopy-test-%d", os.Getpid()))
 	require.NoError(t, os.Mkdir(cg, 0o755))
@@ -108,15 +108,4 @@ func pageCacheChild(t *testing.T) {
 		_ = f.Close()
 	}
 	fmt.Printf("RESIDENT %.4f\n", testutil.Resident(t, hot))
-}
-
-func writeFile(t testing.TB, path string, size int) {
-	f, err := os.Create(path)
-	require.NoError(t, err)
-	chunk := testutil.Data(80, 4<<20)
-	for left := size; left > 0; left -= len(chunk) {
-		_, err := f.Write(chunk[:min(left, len(chunk))])
-		require.NoError(t, err)
-	}
-	require.NoError(t, f.Close())
 }

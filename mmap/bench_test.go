@@ -5,7 +5,6 @@ import (
 	"flag"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,17 +19,7 @@ var scanSize = flag.Int64("mm.scan", 1<<30, "bytes in the sequential-scan and Wr
 func benchFile(b *testing.B, size int64) *os.File {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "f")
-	w, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	chunk := testutil.Data(77, 4<<20)
-	for left := size; left > 0; left -= int64(len(chunk)) {
-		if _, err := w.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	_ = w.Close()
+	testutil.WriteSized(b, path, size)
 	f, err := os.Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -155,7 +144,7 @@ func BenchmarkToSocket(b *testing.B) {
 		{"zerocopy.SendFile", func(w io.Writer) (int64, error) { return zerocopy.SendFile(w, f, 0, size) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			conn := sink(b)
+			conn := testutil.Sink(b)
 			b.SetBytes(size)
 			b.ReportAllocs()
 			done := testutil.SenderCPU(b, size)
@@ -167,16 +156,4 @@ func BenchmarkToSocket(b *testing.B) {
 			done()
 		})
 	}
-}
-
-func sink(b *testing.B) *net.TCPConn {
-	c, s := testutil.TCPPair(b)
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _, _ = io.Copy(null, s); close(done) }()
-	b.Cleanup(func() { _ = c.Close(); <-done; _ = null.Close() })
-	return c
 }

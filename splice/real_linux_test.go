@@ -17,12 +17,6 @@ import (
 	"github.com/zerocopy-go/zerocopy/splice"
 )
 
-func cpuTime(t *testing.T) time.Duration {
-	var ru unix.Rusage
-	require.NoError(t, unix.Getrusage(unix.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // TestNoBusyLoopNonPollable: the destination is a pipe adopted while
 // blocking (so the netpoller does not watch it) and then made non-blocking
 // behind its back, the shape of golang/go#75304. Its reader stalls 600 ms:
@@ -48,9 +42,9 @@ func TestNoBusyLoopNonPollable(t *testing.T) {
 		b, _ := io.ReadAll(r)
 		got <- b
 	}()
-	before := cpuTime(t)
+	before := testutil.ProcessCPU()
 	n, err := splice.Splice(w, s, -1)
-	used := cpuTime(t) - before
+	used := testutil.ProcessCPU() - before
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
 	require.NoError(t, w.Close())

@@ -227,18 +227,6 @@ func (w *Waiter) call(fd uintptr) bool {
 	}
 }
 
-// Write runs op on the descriptor behind rc with a one-off Waiter.
-func Write(rc syscall.RawConn, op func(fd int) (done bool)) error {
-	w := Waiter{Op: op}
-	return w.Write(rc)
-}
-
-// Read runs op on the descriptor behind rc with a one-off Waiter.
-func Read(rc syscall.RawConn, op func(fd int) (done bool)) error {
-	w := Waiter{Op: op}
-	return w.Read(rc)
-}
-
 // notPollable reports the netpoller's answer for a descriptor it does not
 // watch. internal/poll returns an unexported error with this text.
 func notPollable(err error) bool {

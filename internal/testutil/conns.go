@@ -91,3 +91,21 @@ func CloseWrite(t testing.TB, w any) {
 	}
 	require.NoError(t, w.(io.Closer).Close())
 }
+
+// Sink returns a TCP connection whose far end discards everything by
+// io.Copy into /dev/null (a splice in the stdlib): the cheapest receiver
+// for benchmarks. It is closed, and its reader waited for, when the test
+// ends.
+func Sink(t testing.TB) *net.TCPConn {
+	t.Helper()
+	c, s := TCPPair(t)
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(null, s)
+		close(done)
+	}()
+	t.Cleanup(func() { _ = c.Close(); <-done; _ = null.Close() })
+	return c
+}

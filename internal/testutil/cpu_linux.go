@@ -32,3 +32,12 @@ func SenderCPU(b *testing.B, bytesPerOp int64) func() {
 		}
 	}
 }
+
+// ProcessCPU is the whole process's user+system CPU time.
+func ProcessCPU() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -58,3 +58,17 @@ func TmpfsDir(t testing.TB) string {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
 }
+
+// WriteSized writes a file of size bytes of seeded data at path, in 4 MiB
+// writes (for the large files of benchmarks and cache tests).
+func WriteSized(t testing.TB, path string, size int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	chunk := Data(99, 4<<20)
+	for left := size; left > 0; left -= int64(len(chunk)) {
+		_, err := f.Write(chunk[:min(left, int64(len(chunk)))])
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Close())
+}

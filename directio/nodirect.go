@@ -1,0 +1,35 @@
+//go:build !linux || purego
+
+package directio
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// What every build without O_DIRECT shares (darwin, whose F_NOCACHE needs
+// no alignment, included).
+
+// ReopenDirect returns an error wrapping ErrUnsupported on this build.
+func ReopenDirect(f *os.File) (*os.File, error) {
+	return nil, fmt.Errorf("directio: ReopenDirect: %w", ErrUnsupported)
+}
+
+// AlignmentOf reports a safe 4096/4096: nothing is required here, and it
+// is a good block size.
+func AlignmentOf(f *os.File) (Alignment, error) { return safeAlignment, nil }
+
+func isDirect(*os.File) bool             { return false }
+func isAppend(*os.File) bool             { return false }
+func setDirect(*os.File, bool) error     { return nil }
+func dropBehind(*os.File, int64, int64)  {}
+func flushBehind(*os.File, int64, int64) {}
+
+func pread(f *os.File, b []byte, off int64) (int, error) {
+	n, err := f.ReadAt(b, off)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
