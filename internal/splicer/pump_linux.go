@@ -88,10 +88,10 @@ func Transfer(dst, src End, limit int64) (Result, error) {
 	}
 	t := &twoPhase{p: p, src: src, dst: dst, remain: limit}
 	res, err := t.run()
-	if t.inPipe == 0 && err == nil {
-		Put(p)
+	if t.inPipe == 0 {
+		Put(p) // Put checks FIONREAD again and closes a pipe that is not empty
 	} else {
-		p.Close() // bytes may be stranded in it: never reuse
+		p.Close() // bytes are stranded in it: never reuse
 	}
 	return res, err
 }

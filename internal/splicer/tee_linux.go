@@ -28,8 +28,8 @@ func Tee(dst, side, src End, limit int64) (Result, error) {
 	b := &twoPhase{p: pb, dst: side}
 	res, err := teeRun(a, b)
 	for _, t := range []*twoPhase{a, b} {
-		if t.inPipe == 0 && err == nil {
-			Put(t.p)
+		if t.inPipe == 0 {
+			Put(t.p) // re-checked with FIONREAD
 		} else {
 			t.p.Close()
 		}
