@@ -27,17 +27,22 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	root := flag.String("root", ".", "directory to serve")
 	dio := flag.String("directio", "0", "read files of at least this size with O_DIRECT (e.g. 512M, 1G; 0: never)")
+	std := flag.Bool("std", false, "serve with net/http's http.FileServer instead, for comparisons")
 	flag.Parse()
 	threshold, err := parseSize(*dio)
 	if err != nil {
 		log.Fatalf("-directio: %v", err)
 	}
-	s, err := New(*root, threshold)
-	if err != nil {
-		log.Fatal(err)
+	var h http.Handler = http.FileServer(http.Dir(*root))
+	if !*std {
+		s, err := New(*root, threshold)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer s.Close()
+		h = s
 	}
-	defer s.Close()
-	srv := &http.Server{Addr: *listen, Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	log.Printf("serving %s on http://%s", *root, *listen)
 	log.Fatal(srv.ListenAndServe())
 }
