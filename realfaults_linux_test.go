@@ -134,14 +134,7 @@ func TestNoBusyLoopNonPollable(t *testing.T) {
 		t.Skip("the buffered path writes with (*os.File).Write, which returns EAGAIN for such a descriptor (stdlib behaviour)")
 	}
 	testutil.NoLeaks(t)
-	var p [2]int
-	require.NoError(t, unix.Pipe2(p[:], unix.O_CLOEXEC)) // blocking: os.NewFile does not register it
-	r, w := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
-	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
-	rc, err := w.SyscallConn()
-	require.NoError(t, err)
-	require.NoError(t, rc.Control(func(fd uintptr) { err = unix.SetNonblock(int(fd), true) }))
-	require.NoError(t, err)
+	r, w := testutil.NonPollablePipe(t)
 
 	data := testutil.Data(35, 4<<20)
 	f := testutil.File(t, t.TempDir(), "src", data)

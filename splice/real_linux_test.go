@@ -5,13 +5,11 @@ package splice_test
 import (
 	"errors"
 	"io"
-	"os"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/zerocopy-go/zerocopy/internal/testutil"
 	"github.com/zerocopy-go/zerocopy/splice"
@@ -24,14 +22,7 @@ import (
 // poll(2) next to none.
 func TestNoBusyLoopNonPollable(t *testing.T) {
 	testutil.NoLeaks(t)
-	var p [2]int
-	require.NoError(t, unix.Pipe2(p[:], unix.O_CLOEXEC))
-	r, w := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
-	t.Cleanup(func() { _ = r.Close(); _ = w.Close() })
-	rc, err := w.SyscallConn()
-	require.NoError(t, err)
-	require.NoError(t, rc.Control(func(fd uintptr) { err = unix.SetNonblock(int(fd), true) }))
-	require.NoError(t, err)
+	r, w := testutil.NonPollablePipe(t)
 
 	data := testutil.Data(60, 4<<20)
 	c, s := testutil.TCPPair(t)
