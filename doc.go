@@ -82,7 +82,10 @@
 //   - Deadlines are checked when a descriptor has to wait, as the stdlib
 //     does: a transfer whose peer keeps up can outrun an expired deadline by
 //     one sendfile call.
-//   - A pseudo-file reporting size 0 (most of /proc) always takes the
-//     buffered path: kernels 5.3-5.18 returned 0 from copy_file_range for
-//     such files while they held data.
+//   - Pseudo-files (/proc, /sys) report sizes that are not their length.
+//     Copy sends a file read at its own offset that reports size 0 (most
+//     of /proc) down the buffered path, and for every source a 0 from
+//     the kernel counts as EOF only where fstat agrees; otherwise a pread
+//     confirms it (kernels 5.3-5.18 returned 0 from copy_file_range for
+//     such files while they held data).
 package zerocopy
