@@ -85,7 +85,8 @@
 //   - Pseudo-files (/proc, /sys) report sizes that are not their length.
 //     Copy sends a file read at its own offset that reports size 0 (most
 //     of /proc) down the buffered path, and for every source a 0 from
-//     the kernel counts as EOF only where fstat agrees; otherwise a pread
-//     confirms it (kernels 5.3-5.18 returned 0 from copy_file_range for
+//     the kernel counts as EOF only where fstat agrees; otherwise the
+//     buffered path reads on and confirms it (kernels 5.3-5.18 returned 0
+//     from copy_file_range for
 //     such files while they held data).
 package zerocopy
