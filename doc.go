@@ -87,6 +87,5 @@
 //     of /proc) down the buffered path, and for every source a 0 from
 //     the kernel counts as EOF only where fstat agrees; otherwise the
 //     buffered path reads on and confirms it (kernels 5.3-5.18 returned 0
-//     from copy_file_range for
-//     such files while they held data).
+//     from copy_file_range for such files while they held data).
 package zerocopy
