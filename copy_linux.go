@@ -12,50 +12,79 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/zerocopy-go/zerocopy/internal/splicer"
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
+// What the kernel offers, probed once per process. A call that a seccomp
+// filter refuses answers the probe's invalid descriptors with EPERM or
+// ENOSYS before the kernel looks at them; a call that exists says EBADF.
+// Later, only ENOSYS disables a call for the process: EPERM from a real
+// call is a per-file answer (sys.Table).
 var (
 	probeOnce sync.Once
-	probed    [numMethods]bool
-	// refused marks a path the kernel later answered with ENOSYS or EPERM.
-	refused [numMethods]atomic.Bool
+	refusedBy [numMethods]error       // why the probe refused a method; nil: available
+	missing   [numMethods]atomic.Bool // a real call said ENOSYS
 )
 
-func available(m Method) bool {
+func available(m Method) bool { return unavailable(m) == nil }
+
+// unavailable says why m cannot run in this process, or nil.
+func unavailable(m Method) error {
 	probeOnce.Do(probe)
-	return probed[m] && !refused[m].Load()
+	if err := refusedBy[m]; err != nil {
+		return err
+	}
+	if missing[m].Load() {
+		return fmt.Errorf("zerocopy: %v: the kernel answered ENOSYS: %w", m, ErrUnsupported)
+	}
+	return nil
 }
 
-// probe asks the kernel whether each call exists: with invalid descriptors
-// a present call fails with EBADF, a missing or filtered one with ENOSYS or
-// EPERM. copy_file_range also needs Linux 5.3: before it, cross-filesystem
-// copies always failed and some pseudo-files copied as empty.
 func probe() {
+	refuse := func(m Method, name string, err error) {
+		if err != sys.EBADF {
+			refusedBy[m] = fmt.Errorf("zerocopy: %v refused by the kernel or a seccomp profile (probe: %w): %w",
+				m, os.NewSyscallError(name, err), ErrUnsupported)
+		}
+	}
 	_, err := sys.CopyFileRange(-1, nil, -1, nil, 1, 0)
-	probed[MethodCopyFileRange] = err == unix.EBADF && sys.KernelAtLeast(5, 3)
+	refuse(MethodCopyFileRange, "copy_file_range", err)
+	if refusedBy[MethodCopyFileRange] == nil && !sys.KernelAtLeast(5, 3) {
+		// Before 5.3 cross-filesystem copies always failed and some
+		// pseudo-files copied as empty.
+		refusedBy[MethodCopyFileRange] = fmt.Errorf("zerocopy: copy_file_range needs Linux 5.3: %w", ErrUnsupported)
+	}
 	_, err = sys.Sendfile(-1, -1, nil, 1)
-	probed[MethodSendfile] = err == unix.EBADF
+	refuse(MethodSendfile, "sendfile", err)
 	_, err = sys.Splice(-1, nil, -1, nil, 1, 0)
-	probed[MethodSplice] = err == unix.EBADF
-	probed[MethodDirectIO] = true // O_DIRECT is per filesystem: a refusal falls back per call
+	refuse(MethodSplice, "splice", err)
+	// MethodDirectIO: O_DIRECT is per filesystem; a refusal falls back per call.
 }
 
-var errAppend = fmt.Errorf("zerocopy: copy_file_range and sendfile cannot write to an O_APPEND file: %w", ErrUnsupported)
+// noteMissing remembers ENOSYS from a real call of m.
+func noteMissing(m Method, err error) {
+	var errno syscall.Errno
+	if errors.As(err, &errno) && errno == sys.ENOSYS {
+		missing[m].Store(true)
+	}
+}
 
-// fastCopy moves up to remain bytes (remain < 0: to EOF) from the regular
-// file held by src to dst inside the kernel. off is the source offset, or
-// -1 to use (and advance) src's own file offset.
+var (
+	errAppend       = fmt.Errorf("zerocopy: copy_file_range and sendfile cannot write to an O_APPEND file: %w", ErrUnsupported)
+	errAppendSplice = fmt.Errorf("zerocopy: splice cannot write to an O_APPEND file: %w", ErrUnsupported)
+	errSameOffset   = fmt.Errorf("zerocopy: source and destination are one file at one offset: %w", ErrUnsupported)
+)
+
+// fastCopy moves up to remain bytes (remain < 0: to EOF) from the file,
+// pipe or stream socket held by src to dst inside the kernel. off is the
+// source offset, or -1 to use (and advance) src's own file offset.
 //
 // It returns the bytes moved, whether the range is finished (remain bytes
 // moved, or EOF: nothing is left for the fallback) and an error. A non-nil
 // error is final and is returned with the exact count. A nil error with
 // done false means the caller continues with the buffered path at the exact
-// next byte: the reason, if any, is in t.fallback. handled (something was
-// consumed) is n > 0.
+// next byte: the reason, if any, is in t.fallback.
 func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, done bool, err error) {
 	if remain == 0 {
 		return 0, true, nil
@@ -68,6 +97,7 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 	if !ok {
 		return 0, false, nil
 	}
+	var sst sys.Stat
 	if off < 0 {
 		// A source read at its own offset may be anything (socket, pipe,
 		// tty): only page-cache files feed sendfile and copy_file_range. A
@@ -75,33 +105,39 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 		// as empty. Sources read at explicit offsets (SendFile, SectionReader)
 		// skip this fstat: the kernel refuses a non-file source itself, and
 		// a 0 return is checked against fstat before it is taken as EOF.
-		sst, err := sys.Inspect(srcRC, false)
-		if err != nil {
+		if sst, err = sys.Inspect(srcRC, false); err != nil {
 			return 0, false, nil
 		}
-		if sst.StreamSocket() || sst.Mode == unix.S_IFIFO {
-			return spliceCopy(dst, drc, srcRC, sst.Mode == unix.S_IFIFO, remain, t)
-		}
-		if !sst.Regular() || sst.Size == 0 {
+		switch {
+		case sst.Kind == sys.KindStream, sst.Kind == sys.KindPipe:
+			return spliceCopy(dst, drc, srcRC, sst.Kind, remain, t)
+		case sst.Kind != sys.KindFile, sst.Size == 0:
 			return 0, false, nil
 		}
 	}
-	var paths []Method
+	var methods []Method
 	if _, ok := dst.(*net.TCPConn); ok {
-		paths = fileToStream // always a stream socket: no need to ask
+		methods = fileToStream // always a stream socket: no need to ask
 	} else {
 		dst, err := sys.Inspect(drc, true)
 		switch {
 		case err != nil:
 			return 0, false, nil
-		case dst.Regular():
-			if dst.Append() {
+		case dst.Kind == sys.KindFile:
+			if dst.Append {
 				t.note(errAppend)
 				return 0, false, nil
 			}
-			paths = fileToFile
-		case dst.StreamSocket(), dst.Mode == unix.S_IFIFO, dst.Mode == unix.S_IFCHR:
-			paths = fileToStream
+			if off < 0 && dst.SameFile(sst) && sameOffset(srcRC, drc) {
+				// Copy(f, f), or two descriptors sharing one offset:
+				// sendfile would write each byte where it read it. io.Copy
+				// reads first and writes after; so does the buffered path.
+				t.note(errSameOffset)
+				return 0, false, nil
+			}
+			methods = fileToFile
+		case dst.Kind == sys.KindStream, dst.Kind == sys.KindPipe, dst.Kind == sys.KindChar:
+			methods = fileToStream
 		default:
 			// Datagram sockets keep message boundaries; directories and
 			// block devices are not destinations for these calls.
@@ -110,24 +146,35 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 	}
 
 	x := transfers.Get().(*transfer)
-	x.drc, x.paths, x.off, x.remain = drc, paths, off, remain
-	cerr := srcRC.Control(x.ctl)
-	n, done, err = x.total, x.done, x.err
-	for m, b := range x.bytes {
+	x.drc, x.methods, x.off, x.remain = drc, methods, off, remain
+	cerr := srcRC.Control(x.control)
+	r := x.out
+	x.reset()
+	transfers.Put(x)
+
+	for m, b := range r.bytes {
 		t.bytes[m] += b
 	}
-	if x.ran {
-		t.finished, t.ran = x.finished, true
+	if r.done {
+		t.finished, t.ran = r.method, true
 	}
-	t.zero = t.zero || x.zero
-	t.note(x.fallback)
-	ctl, w := x.ctl, x.w // keep the callbacks bound once
-	*x = transfer{ctl: ctl, w: w}
-	transfers.Put(x)
-	if cerr != nil && err == nil && n == 0 {
+	t.zero = t.zero || r.zero
+	t.note(r.fallback)
+	if cerr != nil && r.err == nil && r.n == 0 {
 		return 0, false, nil // src closed under us: the plain path reports it
 	}
-	return n, done, err
+	return r.n, r.done, r.err
+}
+
+// sameOffset reports whether two descriptors of one file stand at the
+// same offset: the same descriptor, a dup, or two that happen to agree.
+// In every case reading and writing in turn, as io.Copy does, is the only
+// way to get io.Copy's bytes.
+func sameOffset(a, b syscall.RawConn) bool {
+	var oa, ob int64 = -1, -2
+	_ = a.Control(func(fd uintptr) { oa, _ = sys.Seek(int(fd), 0, io.SeekCurrent) })
+	_ = b.Control(func(fd uintptr) { ob, _ = sys.Seek(int(fd), 0, io.SeekCurrent) })
+	return oa == ob
 }
 
 var (
@@ -135,204 +182,176 @@ var (
 	fileToStream = []Method{MethodSendfile}
 )
 
-// transfer is the state of one fast-path transfer. It is pooled, and its
-// callbacks are method values bound once, so a transfer allocates nothing.
+// transfer is the state of one file-source transfer: copy_file_range or
+// sendfile, from the source descriptor (held by RawConn.Control for the
+// whole transfer) to the destination (through a sys.Loop per call). It is
+// pooled and its callbacks are bound once, so a transfer allocates nothing.
+//
+// Invariant: off is the offset of the next source byte; every byte before
+// it has reached the destination (the kernel advances it with each call).
 type transfer struct {
-	// inputs
-	drc    syscall.RawConn
-	paths  []Method
-	off    int64 // next source offset; -1 until control reads it
-	remain int64 // bytes wanted; -1: to EOF
+	drc     syscall.RawConn
+	methods []Method
+	off     int64 // next source offset; -1 until control reads the file's own
+	remain  int64 // bytes wanted; -1: to EOF
+	sfd     int
+	chunk   int
+	out     fileResult // control's result (Control's callback returns nothing)
+	control func(uintptr)
+	loops   [2]sys.Loop // copy_file_range, sendfile
+}
 
-	// the pump in progress
-	sfd    int
-	method Method
-	left   int64 // bytes the pump may still move; -1: to EOF
-	moved  bool  // earlier pumps of this transfer moved bytes
-	n      int64
-	why    stop
-	perr   error
-
-	// results
-	total    int64
+// fileResult is what a transfer did.
+type fileResult struct {
+	n        int64
 	done     bool
 	err      error
 	bytes    [numMethods]int64
-	finished Method
-	ran      bool
-	zero     bool
+	method   Method // the method that finished the range, when done
+	zero     bool   // stopped on a 0 return before the file's end
 	fallback error
-
-	ctl func(uintptr)
-	w   sys.Waiter
 }
 
 var transfers = sync.Pool{New: func() any {
 	x := new(transfer)
-	x.ctl = x.control
-	x.w.Op = x.pump
+	x.control = func(fd uintptr) { x.out = x.run(int(fd)) }
+	x.loops[0] = sys.Loop{Name: "copy_file_range", Table: sys.CopyFileRangeErrors, Call: x.copyFileRange}
+	x.loops[1] = sys.Loop{Name: "sendfile", Table: sys.SendfileErrors, Call: x.sendfile}
 	return x
 }}
 
-// control runs with the source descriptor held open by RawConn.Control.
-func (x *transfer) control(sfd uintptr) {
-	x.sfd = int(sfd)
+func (x *transfer) reset() {
+	x.drc, x.methods, x.out = nil, nil, fileResult{}
+}
+
+func (x *transfer) copyFileRange(dfd int) (int, error) {
+	return sys.CopyFileRange(x.sfd, &x.off, dfd, nil, x.chunk, 0)
+}
+
+func (x *transfer) sendfile(dfd int) (int, error) {
+	return sys.Sendfile(dfd, x.sfd, &x.off, x.chunk)
+}
+
+// run moves the range with the source descriptor held open.
+func (x *transfer) run(sfd int) (r fileResult) {
+	x.sfd = sfd
 	implicit := x.off < 0
 	if implicit {
-		off, err := sys.Seek(x.sfd, 0, io.SeekCurrent)
+		off, err := sys.Seek(sfd, 0, io.SeekCurrent)
 		if err != nil {
-			return // not seekable: the plain path decides
+			return r // not seekable: the plain path decides
 		}
 		x.off = off
 	}
-	x.total, x.done, x.err = x.pumpAll()
-	if implicit && x.total > 0 {
+	r = x.methodsInTurn()
+	if implicit && r.n > 0 {
 		// Leave the file offset after the last byte moved, so io.Copy's
 		// semantics hold and the fallback resumes at the next byte.
-		if _, err := sys.Seek(x.sfd, x.off, io.SeekStart); err != nil && x.err == nil {
-			x.err = os.NewSyscallError("lseek", err)
+		if _, err := sys.Seek(sfd, x.off, io.SeekStart); err != nil && r.err == nil {
+			r.err = os.NewSyscallError("lseek", err)
 		}
 	}
+	return r
 }
 
-func (x *transfer) note(err error) {
-	if x.fallback == nil {
-		x.fallback = err
-	} else {
-		x.fallback = errors.Join(x.fallback, err)
-	}
-}
-
-func (x *transfer) pumpAll() (n int64, done bool, err error) {
-	for _, m := range x.paths {
-		if !available(m) {
+// methodsInTurn tries each method until one finishes the range or fails
+// for good; a method that falls back hands over at the exact next byte.
+func (x *transfer) methodsInTurn() (r fileResult) {
+	for _, m := range x.methods {
+		if why := unavailable(m); why != nil {
+			r.fallback = joinErr(r.fallback, why)
 			continue
 		}
-		x.method, x.moved, x.n, x.why, x.perr = m, n > 0, 0, stopEnd, nil
-		x.left = x.remain
-		if x.remain >= 0 {
-			x.left = x.remain - n
+		k, stop, err := x.pump(m, r.n > 0)
+		r.n += k
+		r.bytes[m] += k
+		switch stop {
+		case sys.Done: // the range moved, or 0 at the file's end
+			r.done, r.method = true, m
+			return r
+		case sys.Retry: // 0 before the file's end: hand over to the buffered path
+			r.zero = true
+			return r
+		case sys.Fallback:
+			noteMissing(m, err)
+			r.fallback = joinErr(r.fallback, err)
+		default:
+			r.err = err
+			return r
 		}
-		werr := x.w.Write(x.drc)
-		n += x.n
-		x.bytes[m] += x.n
-		if werr != nil {
-			// A netpoller error (deadline, close) goes back unchanged.
-			return n, false, werr
+	}
+	return r
+}
+
+// pump runs m until the range ends (Done), the kernel returns 0 before
+// the file's end (Retry: the caller hands over), or an error stops it
+// (Fallback, Fatal).
+func (x *transfer) pump(m Method, moved bool) (n int64, stop sys.Action, err error) {
+	loop := &x.loops[1]
+	if m == MethodCopyFileRange {
+		loop = &x.loops[0]
+	}
+	for x.remain < 0 || n < x.remain {
+		x.chunk = sys.MaxChunk
+		if x.remain >= 0 && x.remain-n < int64(x.chunk) {
+			x.chunk = int(x.remain - n)
 		}
-		switch x.why {
-		case stopEnd:
-			x.finished, x.ran = m, true
-			return n, true, nil
-		case stopZero:
+		k, act, err := loop.Write(x.drc, moved || n > 0)
+		switch {
+		case act == sys.Done && k > 0:
+			n += int64(k)
+		case act == sys.Done:
 			// 0 means EOF only where fstat agrees; pseudo-files used to
 			// return 0 while holding data (Linux 5.3-5.18).
-			var st unix.Stat_t
-			if sys.Fstat(x.sfd, &st) == nil && st.Size > 0 && x.off >= st.Size {
-				x.finished, x.ran = m, true
-				return n, true, nil
+			if st, err := sys.Fstat(x.sfd); err == nil && st.Size > 0 && x.off >= st.Size {
+				return n, sys.Done, nil
 			}
-			x.zero = true
-			return n, false, nil
-		case stopFallback:
-			if errno, ok := errors.Unwrap(x.perr).(syscall.Errno); ok && (errno == unix.ENOSYS || errno == unix.EPERM) {
-				refused[m].Store(true)
-			}
-			x.note(x.perr)
-		case stopFatal:
-			return n, false, x.perr
+			return n, sys.Retry, nil
+		default:
+			return n, act, err
 		}
 	}
-	return n, false, nil
+	return n, sys.Done, nil
 }
 
-type stop uint8
-
-const (
-	stopEnd      stop = iota // the requested range has moved
-	stopZero                 // the kernel returned 0: EOF, or a file that lies
-	stopFallback             // this path cannot go on; perr says why
-	stopFatal                // the transfer failed; perr is final
-)
-
-// pump is the Waiter's operation: it runs x.method on the destination
-// descriptor until the range ends, the kernel returns 0, an error stops it
-// (true), or the destination reports EAGAIN (false: wait and call again).
-// It advances x.off past every byte moved.
-func (x *transfer) pump(dfd int) bool {
-	for x.left < 0 || x.n < x.left {
-		chunk := sys.MaxChunk
-		if x.left >= 0 && x.left-x.n < int64(chunk) {
-			chunk = int(x.left - x.n)
-		}
-		var k int
-		var e error
-		if x.method == MethodCopyFileRange {
-			k, e = sys.CopyFileRange(x.sfd, &x.off, dfd, nil, chunk, 0)
-		} else {
-			k, e = sys.Sendfile(dfd, x.sfd, &x.off, chunk)
-		}
-		if e == nil {
-			if k <= 0 {
-				x.why = stopZero
-				return true
-			}
-			x.n += int64(k)
-			continue
-		}
-		errno, _ := e.(syscall.Errno)
-		switch sys.Classify(errno, x.moved || x.n > 0) {
-		case sys.Retry:
-			continue
-		case sys.Wait:
-			return false
-		case sys.Fallback:
-			x.why = stopFallback
-		default:
-			x.why = stopFatal
-		}
-		x.perr = os.NewSyscallError(x.method.String(), e)
-		return true
+func joinErr(a, b error) error {
+	if a == nil {
+		return b
 	}
-	x.why = stopEnd
-	return true
+	return errors.Join(a, b)
 }
 
 // spliceCopy moves bytes from a stream socket or pipe to dst with splice(2)
 // (internal/splicer). Bytes the kernel took into the pipe before a
 // fallback errno have been written to dst with its Write: the buffered path
 // resumes at the exact next byte of src.
-func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcPipe bool, remain int64, t *tally) (int64, bool, error) {
-	if !available(MethodSplice) {
+func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcKind sys.Kind, remain int64, t *tally) (int64, bool, error) {
+	if why := unavailable(MethodSplice); why != nil {
+		t.note(why)
 		return 0, false, nil
 	}
-	d := splicer.End{RC: drc, W: dst}
+	d := splicer.End{RC: drc, W: dst, Kind: sys.KindStream}
 	if _, ok := dst.(*net.TCPConn); !ok {
-		switch splicer.Classify(drc, true) {
-		case splicer.FIFO:
-			d.Pipe = true
-		case splicer.File:
-			d.File = true
-		case splicer.Stream, splicer.Char:
-		default:
-			if st, err := sys.Inspect(drc, true); err == nil && st.Regular() && st.Append() {
+		st, err := sys.Inspect(drc, true)
+		if err != nil {
+			return 0, false, nil
+		}
+		if !splicer.Spliceable(st, true) {
+			if st.Kind == sys.KindFile && st.Append {
 				t.note(errAppendSplice)
 			}
 			return 0, false, nil
 		}
+		d.Kind = st.Kind
 	}
-	res, err := splicer.Transfer(d, splicer.End{RC: src, Pipe: srcPipe}, remain)
+	res, err := splicer.Transfer(d, splicer.End{RC: src, Kind: srcKind}, remain)
 	t.bytes[MethodSplice] += res.N
 	if res.Done && err == nil {
 		t.finished, t.ran = MethodSplice, true
 	}
 	if res.Fallback != nil {
-		if errno, ok := errors.Unwrap(res.Fallback).(syscall.Errno); ok && (errno == unix.ENOSYS || errno == unix.EPERM) {
-			refused[MethodSplice].Store(true)
-		}
+		noteMissing(MethodSplice, res.Fallback)
 		t.note(res.Fallback)
 	}
 	return res.N, res.Done, err
 }
-
-var errAppendSplice = fmt.Errorf("zerocopy: splice cannot write to an O_APPEND file: %w", ErrUnsupported)

@@ -5,9 +5,9 @@ package zerocopy
 // fastPaths tells the portable tests which methods to expect.
 const fastPaths = true
 
-// ResetRefused forgets paths marked refused by injected ENOSYS or EPERM.
+// ResetRefused forgets paths marked missing by an injected ENOSYS.
 func ResetRefused() {
-	for i := range refused {
-		refused[i].Store(false)
+	for i := range missing {
+		missing[i].Store(false)
 	}
 }

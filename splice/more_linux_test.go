@@ -104,7 +104,7 @@ func TestVmspliceRoundTrip(t *testing.T) {
 func TestPoolNeverLeaksBytes(t *testing.T) {
 	testutil.NoLeaks(t)
 	splicer.Drop()
-	_, closedBefore := splicer.Stats()
+	_, closedBefore, _ := splicer.Stats()
 	secret := bytes.Repeat([]byte("SECRET-"), 100000)
 
 	// Fill a pipe from the source, then fail the drain into the destination.
@@ -116,7 +116,7 @@ func TestPoolNeverLeaksBytes(t *testing.T) {
 	n, err := splice.Splice(d1, s, -1)
 	require.ErrorIs(t, err, syscall.ECONNRESET)
 	require.Zero(t, n)
-	_, closedAfter := splicer.Stats()
+	_, closedAfter, _ := splicer.Stats()
 	require.Greater(t, closedAfter, closedBefore, "the pipe holding bytes was closed")
 	_ = d1.Close()
 	_ = s.Close()
@@ -381,8 +381,10 @@ func TestSmallSegments(t *testing.T) {
 	testutil.RequireBytes(t, data, got())
 }
 
-// TestFdsPerTransfer measures the descriptors a blocked transfer holds
-// beyond its own source and destination: the pooled pipe's two.
+// TestFdsPerTransfer measures the descriptors a transfer holds beyond its
+// own source and destination. Waiting for its source it holds none: the
+// pipe goes back to the pool before the wait. Blocked on a destination
+// that does not read, bytes sit in its pipe: two descriptors.
 func TestFdsPerTransfer(t *testing.T) {
 	testutil.NoLeaks(t)
 	splicer.Drop()
@@ -392,6 +394,7 @@ func TestFdsPerTransfer(t *testing.T) {
 		require.NoError(t, err)
 		return len(d)
 	}
+	held := func() int64 { _, _, h := splicer.Stats(); return h }
 	type pair struct{ c, s, d1, d2 *net.TCPConn }
 	pairs := make([]pair, streams)
 	for i := range pairs {
@@ -401,19 +404,41 @@ func TestFdsPerTransfer(t *testing.T) {
 	}
 	before := count()
 	var wg sync.WaitGroup
-	for _, p := range pairs {
+	counts := make([]int64, streams)
+	for i, p := range pairs {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, _ = splice.Splice(p.d1, p.s, -1) }()
-		_, err := p.c.Write([]byte("x")) // each transfer takes its pipe, then waits
+		go func() { defer wg.Done(); counts[i], _ = splice.Splice(p.d1, p.s, -1) }()
+		_, err := p.c.Write([]byte("x")) // each transfer moves a byte, then waits for more
 		require.NoError(t, err)
 	}
-	require.Eventually(t, func() bool { return count()-before >= 2*streams }, 5*time.Second, 10*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	for _, p := range pairs {
+		b := make([]byte, 1)
+		_, err := io.ReadFull(p.d2, b)
+		require.NoError(t, err)
+		require.Equal(t, "x", string(b))
+	}
+	require.Eventually(t, func() bool { return held() == 0 }, 5*time.Second, 5*time.Millisecond)
+	splicer.Drop() // the pool's idle pipes are the process's, not the transfers'
 	extra := count() - before
-	t.Logf("%d blocked transfers hold %d extra descriptors: %.1f each", streams, extra, float64(extra)/streams)
-	require.Equal(t, 2*streams, extra, "one pipe (two descriptors) per transfer in flight")
+	t.Logf("%d transfers waiting for their source hold %d extra descriptors", streams, extra)
+	require.Zero(t, extra, "an idle transfer holds no pipe")
+
+	// Now fill each destination until it stops reading: bytes wait in the
+	// transfer's pipe.
+	for _, p := range pairs {
+		require.NoError(t, p.d2.SetReadBuffer(4096))
+		go func() { _, _ = p.c.Write(make([]byte, 16<<20)) }()
+	}
+	require.Eventually(t, func() bool { return held() == streams }, 10*time.Second, 10*time.Millisecond)
+	extra = count() - before
+	t.Logf("%d transfers blocked on their destination hold %d extra descriptors", streams, extra)
+	require.Equal(t, 2*streams, extra, "one pipe (two descriptors) per transfer with bytes in flight")
 	for _, p := range pairs {
 		_ = p.c.Close()
+		_ = p.d2.Close()
 	}
 	wg.Wait()
+	for i := range counts {
+		require.GreaterOrEqual(t, counts[i], int64(1))
+	}
 }

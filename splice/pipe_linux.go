@@ -8,8 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/splicer"
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -23,8 +22,9 @@ type Pipe struct {
 	r, w *os.File
 	size int
 
-	mu     sync.Mutex
-	pinned [][]byte // Vmsplice'd buffers, kept alive until the pipe is seen empty
+	mu       sync.Mutex
+	pinned   [][]byte // Vmsplice'd buffers, kept alive until the pipe is seen empty
+	inFlight int      // Vmsplice calls in progress: their buffers stay pinned
 }
 
 // NewPipe creates a pipe sized to 1 MiB where the kernel allows, else the
@@ -39,7 +39,7 @@ func NewPipe() (*Pipe, error) {
 	}
 	p := &Pipe{r: r, w: w, size: 64 << 10}
 	if rc, err := w.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { p.size = splicer.Resize(int(fd), splicer.WantSize) })
+		_ = rc.Control(func(fd uintptr) { p.size = sys.SetPipeSize(int(fd), splicer.WantSize) })
 	}
 	return p, nil
 }
@@ -58,7 +58,7 @@ func (p *Pipe) Write(b []byte) (int, error) { return p.w.Write(b) }
 func (p *Pipe) Len() int {
 	n := 0
 	if rc, err := p.r.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { n = max(splicer.Buffered(int(fd)), 0) })
+		_ = rc.Control(func(fd uintptr) { n = max(sys.Buffered(int(fd)), 0) })
 	}
 	return n
 }
@@ -87,81 +87,67 @@ func (p *Pipe) Close() error {
 // from bufs' memory at that moment: change or reuse bufs before then and
 // the new bytes are what arrive. The Pipe keeps a reference to bufs, so the
 // garbage collector cannot reuse their memory, until a Read, a Splice or
-// Tee from the pipe finds it empty, or Close. Only then may the caller
-// touch bufs again; Len() == 0 says the bytes have left.
+// Tee from the pipe finds it empty with no Vmsplice in progress, or Close.
+// Only then may the caller touch bufs again; Len() == 0 says the bytes
+// have left.
 func (p *Pipe) Vmsplice(bufs ...[]byte) (int, error) {
-	var iov []unix.Iovec
+	var iov []sys.Iovec
 	total := 0
 	for _, b := range bufs {
 		if len(b) == 0 {
 			continue
 		}
-		v := unix.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		iov = append(iov, v)
+		iov = append(iov, sys.MakeIovec(b))
 		total += len(b)
 	}
 	if total == 0 {
 		return 0, nil
 	}
-	p.mu.Lock()
-	p.pinned = append(p.pinned, bufs...)
-	p.mu.Unlock()
 	rc, err := p.w.SyscallConn()
 	if err != nil {
 		return 0, fmt.Errorf("splice: Vmsplice: %w", err)
 	}
-	done := 0
-	var verr error
-	w := sys.Waiter{Op: func(fd int) bool {
-		for done < total {
-			k, err := sys.Vmsplice(fd, iov, unix.SPLICE_F_NONBLOCK)
-			if err == unix.EINTR {
-				continue
-			}
-			if err == unix.EAGAIN {
-				return false
-			}
-			if err != nil {
-				verr = os.NewSyscallError("vmsplice", err)
-				return true
-			}
-			done += k
-			iov = advance(iov, k)
-		}
-		return true
+	// Pin before the call and count it in flight: a concurrent Read that
+	// empties the pipe must not unpin buffers this call is about to put in.
+	p.mu.Lock()
+	p.pinned = append(p.pinned, bufs...)
+	p.inFlight++
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.inFlight--
+		p.mu.Unlock()
+	}()
+	loop := sys.Loop{Name: "vmsplice", Table: sys.VmspliceErrors, Call: func(fd int) (int, error) {
+		return sys.Vmsplice(fd, iov, sys.SpliceFlags)
 	}}
-	if err := w.Write(rc); err != nil {
-		return done, err
-	}
-	return done, verr
-}
-
-// advance drops the first k bytes of iov.
-func advance(iov []unix.Iovec, k int) []unix.Iovec {
-	for k > 0 && len(iov) > 0 {
-		l := int(iov[0].Len)
-		if k < l {
-			iov[0].Base = (*byte)(unsafeAdd(iov[0].Base, k))
-			iov[0].SetLen(l - k)
-			return iov
+	done := 0
+	for done < total {
+		k, act, err := loop.Write(rc, done > 0)
+		switch act {
+		case sys.Done:
+			done += k
+			iov = sys.AdvanceIovecs(iov, k)
+		case sys.Fallback:
+			return done, fmt.Errorf("splice: Vmsplice: %w: %w", ErrUnsupported, err)
+		default:
+			return done, err
 		}
-		k -= l
-		iov = iov[1:]
 	}
-	return iov
+	return done, nil
 }
 
 func (p *Pipe) unpinIfEmpty() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.pinned) > 0 && p.Len() == 0 {
+	if len(p.pinned) > 0 && p.inFlight == 0 && p.Len() == 0 {
 		p.pinned = nil
 	}
 }
 
-// end describes v as a splice endpoint.
-func end(v any, dst bool) (splicer.End, bool) {
+// end describes v as a splice endpoint. A closed value gives its own
+// error (os.ErrClosed, net.ErrClosed), as a Read or Write would.
+func end(v any, dst bool) (splicer.End, error) {
 	if p, ok := v.(*Pipe); ok {
 		f := p.r
 		if dst {
@@ -169,44 +155,68 @@ func end(v any, dst bool) (splicer.End, bool) {
 		}
 		rc, err := f.SyscallConn()
 		if err != nil {
-			return splicer.End{}, false
+			return splicer.End{}, err
 		}
-		return splicer.End{RC: rc, Pipe: true, W: p.w}, true
+		if err := rc.Control(func(uintptr) {}); err != nil {
+			return splicer.End{}, err
+		}
+		return splicer.End{RC: rc, Kind: sys.KindPipe, W: p.w}, nil
 	}
-	rc, ok := sys.RawConn(v)
+	sc, ok := v.(syscall.Conn)
 	if !ok {
-		return splicer.End{}, false
+		return splicer.End{}, errNoDescriptor
 	}
-	e := splicer.End{RC: rc}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return splicer.End{}, err
+	}
+	st, err := sys.Inspect(rc, dst)
+	if err != nil {
+		return splicer.End{}, err // closed: os.ErrClosed or net.ErrClosed
+	}
+	if !splicer.Spliceable(st, dst) {
+		return splicer.End{}, errNoDescriptor
+	}
+	e := splicer.End{RC: rc, Kind: st.Kind}
 	if w, ok := v.(io.Writer); ok && dst {
 		e.W = w
 	}
-	switch splicer.Classify(rc, dst) {
-	case splicer.FIFO:
-		e.Pipe = true
-	case splicer.File:
-		e.File = true
-	case splicer.Stream:
-	case splicer.Char:
-		if !dst {
-			return e, false
-		}
-	default:
-		return e, false
+	return e, nil
+}
+
+var errNoDescriptor = errors.New("no spliceable descriptor")
+
+// ends resolves src and the destinations, naming the side at fault.
+func ends(op string, src io.Reader, dsts ...io.Writer) (splicer.End, []splicer.End, error) {
+	s, err := end(src, false)
+	if err != nil {
+		return s, nil, endError(op, "the source", "a stream socket, pipe or regular file", err)
 	}
-	return e, true
+	names := []string{"the destination", "side"}
+	var ds []splicer.End
+	for i, d := range dsts {
+		e, err := end(d, true)
+		if err != nil {
+			return s, nil, endError(op, names[i], "a stream socket, pipe, regular file without O_APPEND, or character device", err)
+		}
+		ds = append(ds, e)
+	}
+	return s, ds, nil
+}
+
+func endError(op, side, want string, err error) error {
+	if err == errNoDescriptor {
+		return unsupported(op, side+" has no spliceable descriptor ("+want+")")
+	}
+	return fmt.Errorf("splice: %s: %s: %w", op, side, err)
 }
 
 func splice(dst io.Writer, src io.Reader, n int64) (int64, bool, error) {
-	s, ok := end(src, false)
-	if !ok {
-		return 0, false, unsupported("Splice", "the source has no spliceable descriptor (a stream socket, pipe or regular file)")
+	s, d, err := ends("Splice", src, dst)
+	if err != nil {
+		return 0, false, err
 	}
-	d, ok := end(dst, true)
-	if !ok {
-		return 0, false, unsupported("Splice", "the destination has no spliceable descriptor (a stream socket, pipe, regular file without O_APPEND, or character device)")
-	}
-	res, err := splicer.Transfer(d, s, n)
+	res, err := splicer.Transfer(d[0], s, n)
 	if p, ok := src.(*Pipe); ok {
 		p.unpinIfEmpty()
 	}
@@ -217,24 +227,19 @@ func splice(dst io.Writer, src io.Reader, n int64) (int64, bool, error) {
 }
 
 func tee(dst, side io.Writer, src io.Reader, n int64) (int64, bool, error) {
-	s, ok := end(src, false)
-	if !ok {
-		return 0, false, unsupported("Tee", "the source has no spliceable descriptor")
+	s, d, err := ends("Tee", src, dst, side)
+	if err != nil {
+		return 0, false, err
 	}
-	d, ok := end(dst, true)
-	if !ok {
-		return 0, false, unsupported("Tee", "dst has no spliceable descriptor")
-	}
-	sd, ok := end(side, true)
-	if !ok {
-		return 0, false, unsupported("Tee", "side has no spliceable descriptor")
-	}
-	res, err := splicer.Tee(d, sd, s, n)
+	res, err := splicer.Tee(d[0], d[1], s, n)
 	if p, ok := src.(*Pipe); ok {
 		p.unpinIfEmpty()
 	}
 	if err == nil && res.Fallback != nil {
 		err = fmt.Errorf("splice: Tee: %w: %w", ErrUnsupported, res.Fallback)
+	}
+	if err != nil && res.Side != res.N {
+		err = &SideError{Side: res.Side, Err: err}
 	}
 	return res.N, res.Done, err
 }

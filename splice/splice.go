@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -53,8 +54,10 @@ func Splice(dst io.Writer, src io.Reader, n int64) (int64, error) {
 // Tee moves up to n bytes (n < 0: until EOF) from src to both dst and side,
 // reading src once: tee(2) duplicates the pipe's page references, so no
 // byte is copied in user memory. A proxy that records a stream to a file
-// is the use. It returns the bytes that reached both. Errors follow
-// Splice's rules; n >= 0 with an early end gives io.EOF.
+// is the use. It returns the bytes that reached dst. Errors follow
+// Splice's rules; n >= 0 with an early end gives io.EOF. When an error
+// leaves side with a different count than dst (side refused bytes, or dst
+// failed first), the error is a *SideError that holds side's count.
 func Tee(dst, side io.Writer, src io.Reader, n int64) (int64, error) {
 	if dst == nil || side == nil || src == nil {
 		return 0, errors.New("splice: Tee: nil reader or writer")
@@ -68,6 +71,19 @@ func Tee(dst, side io.Writer, src io.Reader, n int64) (int64, error) {
 	}
 	return moved, err
 }
+
+// SideError is Tee's error when side and dst got different counts: the
+// count Tee returns is dst's, Side is side's.
+type SideError struct {
+	Side int64 // bytes that reached side
+	Err  error
+}
+
+func (e *SideError) Error() string {
+	return "splice: Tee: " + e.Err.Error() + " (side got " + strconv.FormatInt(e.Side, 10) + " bytes)"
+}
+
+func (e *SideError) Unwrap() error { return e.Err }
 
 func unsupported(op, why string) error {
 	return fmt.Errorf("splice: %s: %s: %w", op, why, ErrUnsupported)

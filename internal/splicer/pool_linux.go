@@ -1,11 +1,10 @@
 package splicer
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"sync/atomic"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -21,101 +20,92 @@ var WantSize = 1 << 20
 // (pipe-user-pages-soft, 16384 pages = 64 MiB by default): past that budget
 // new pipes get 8 KiB and F_SETPIPE_SZ fails for the whole user. Sixteen
 // idle pipes (32 fds, 16 MiB of budget) cover a burst of short transfers on
-// a busy server without hoarding the budget other processes share. Pipes in
-// use are not bounded: each concurrent transfer holds one.
+// a busy server without hoarding the budget other processes share. A
+// transfer holds a pipe only while bytes are on their way through it: one
+// waiting for its source holds none.
 const MaxIdle = 16
 
-// Pipe is a kernel pipe owned by this package: both ends non-blocking and
+// pipe is a kernel pipe owned by this package: both ends non-blocking and
 // close-on-exec, reached as raw descriptors (they are never a caller's).
-type Pipe struct {
-	R, W    int
-	Size    int // capacity in bytes (F_GETPIPE_SZ)
+type pipe struct {
+	r, w    int
+	size    int // capacity in bytes (F_GETPIPE_SZ)
 	cleanup runtime.Cleanup
 }
 
 type fds struct{ r, w int }
 
-func (f fds) close() { _ = unix.Close(f.r); _ = unix.Close(f.w) }
+func (f fds) close() { _ = sys.Close(f.r); _ = sys.Close(f.w) }
 
 var (
-	idle    = make(chan *Pipe, MaxIdle)
+	idle    = make(chan *pipe, MaxIdle)
 	created atomic.Int64 // pipes created, for tests and measurements
 	closed  atomic.Int64
+	inUse   atomic.Int64 // pipes handed out by get and not yet back
 )
 
-// Stats reports how many pipes were created and closed so far.
-func Stats() (created_, closed_ int64) { return created.Load(), closed.Load() }
+// Stats reports how many pipes were created and closed so far, and how
+// many transfers hold one right now.
+func Stats() (created_, closed_, held int64) { return created.Load(), closed.Load(), inUse.Load() }
 
-// NewPipe makes a pipe sized to WantSize where the kernel allows.
-func NewPipe() (*Pipe, error) {
-	var p [2]int
-	if err := sys.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
-		return nil, os.NewSyscallError("pipe2", err)
+// newPipe makes a pipe sized to WantSize where the kernel allows. Its
+// error wraps sys.ErrUnsupported: nothing has been consumed, so the caller
+// can always fall back to a plain copy (EMFILE under a descriptor limit,
+// EPERM from seccomp).
+func newPipe() (*pipe, error) {
+	r, w, err := sys.OpenPipe()
+	for err == sys.EINTR {
+		r, w, err = sys.OpenPipe()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", sys.ErrUnsupported, os.NewSyscallError("pipe2", err))
 	}
 	created.Add(1)
-	pp := &Pipe{R: p[0], W: p[1]}
-	pp.Size = Resize(p[1], WantSize)
-	pp.cleanup = runtime.AddCleanup(pp, func(f fds) { f.close(); closed.Add(1) }, fds{p[0], p[1]})
-	return pp, nil
+	p := &pipe{r: r, w: w}
+	p.size = sys.SetPipeSize(w, WantSize)
+	p.cleanup = runtime.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})
+	return p, nil
 }
 
-// Resize asks for a pipe capacity of want bytes and returns the capacity
-// the pipe has afterwards. A refusal is not an error.
-func Resize(fd, want int) int {
-	if n, err := sys.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, want); err == nil {
-		return n
-	}
-	n, err := sys.FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
-	if err != nil {
-		return 64 << 10 // the kernel's default; only a guess for sizing reads
-	}
-	return n
-}
-
-// Close closes both ends.
-func (p *Pipe) Close() {
-	if p == nil || p.R < 0 {
-		return
-	}
+func (p *pipe) close() {
 	p.cleanup.Stop()
-	fds{p.R, p.W}.close()
-	p.R, p.W = -1, -1
+	fds{p.r, p.w}.close()
+	p.r, p.w = -1, -1
 	closed.Add(1)
 }
 
-// Buffered returns the bytes in the pipe (FIONREAD), or -1 if unknown.
-func Buffered(fd int) int {
-	n, err := sys.IoctlGetInt(fd, unix.TIOCINQ) // TIOCINQ is FIONREAD
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
-// Get returns an idle pipe or a new one.
-func Get() (*Pipe, error) {
+// get returns an idle pipe or a new one.
+func get() (*pipe, error) {
 	select {
 	case p := <-idle:
+		inUse.Add(1)
 		return p, nil
 	default:
-		return NewPipe()
 	}
+	p, err := newPipe()
+	if err == nil {
+		inUse.Add(1)
+	}
+	return p, err
 }
 
-// Put returns p for reuse if it is provably empty, else closes it. A pipe
-// with bytes in it would hand one transfer's bytes to the next.
-func Put(p *Pipe) {
+// put takes p back. inPipe is what the caller counted in it: a pipe that
+// may hold bytes is closed, never pooled, since it would hand one
+// transfer's bytes to the next. An empty one is pooled after FIONREAD
+// agrees, or closed when the pool is full.
+func put(p *pipe, inPipe int) {
 	if p == nil {
 		return
 	}
-	if Buffered(p.R) != 0 {
-		p.Close()
+	inUse.Add(-1)
+	if inPipe != 0 || sys.Buffered(p.r) != 0 {
+		p.close()
 		return
 	}
 	select {
 	case idle <- p:
 	default:
-		p.Close()
+		p.close()
 	}
 }
 
@@ -124,7 +114,7 @@ func Drop() {
 	for {
 		select {
 		case p := <-idle:
-			p.Close()
+			p.close()
 		default:
 			return
 		}

@@ -6,69 +6,47 @@ import (
 	"os"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
-
-const flags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK // never SPLICE_F_MORE: it corks TCP
 
 // End is one side of a transfer.
 type End struct {
 	RC   syscall.RawConn
-	Pipe bool // the descriptor is a pipe or FIFO: splice to or from it directly
-	File bool // a regular file: never EAGAIN
+	Kind sys.Kind // from sys.Inspect: KindStream, KindPipe, KindFile or KindChar
 	// W is the destination as an io.Writer: bytes already spliced into the
-	// intermediate pipe when the drain hits a fallback errno are written
+	// intermediate pipe when the drain meets a fallback errno are written
 	// through it, so no consumed byte is lost.
 	W io.Writer
 }
 
-// Kind classifies a descriptor for splicing.
-type Kind uint8
-
-const (
-	NotSpliceable Kind = iota
-	Stream             // a SOCK_STREAM socket
-	FIFO               // a pipe
-	File               // a regular file
-	Char               // a character device (destination only: /dev/null)
-)
-
-// Classify tells how the descriptor behind rc can be spliced. dst asks about
-// it as a destination (an O_APPEND file is refused: splice says EINVAL).
-func Classify(rc syscall.RawConn, dst bool) Kind {
-	st, err := sys.Inspect(rc, dst)
-	if err != nil {
-		return NotSpliceable
+// Spliceable reports whether a descriptor described by st can be spliced
+// from (dst false) or to (dst true). An O_APPEND regular file is refused as
+// a destination (splice says EINVAL); a character device is a destination
+// only (/dev/null).
+func Spliceable(st sys.Stat, dst bool) bool {
+	switch st.Kind {
+	case sys.KindStream, sys.KindPipe:
+		return true
+	case sys.KindFile:
+		return !(dst && st.Append)
+	case sys.KindChar:
+		return dst
 	}
-	switch {
-	case st.StreamSocket():
-		return Stream
-	case st.Mode == unix.S_IFIFO:
-		return FIFO
-	case st.Regular():
-		if dst && st.Append() {
-			return NotSpliceable
-		}
-		return File
-	case st.Mode == unix.S_IFCHR && dst:
-		return Char
-	}
-	return NotSpliceable
+	return false
 }
 
 // Result is what a transfer did.
 type Result struct {
 	N        int64 // bytes that reached the destination
+	Side     int64 // Tee only: bytes that reached the side destination
 	Done     bool  // the source hit EOF or the limit: nothing is left to move
 	Fallback error // why splicing stopped early (with Done false and a nil error); the pipe was emptied into the destination first
-	Rescued  int64 // of N, bytes written with plain writes out of the pipe after a fallback errno
 }
 
 // Transfer moves up to limit bytes (limit < 0: to EOF) from src to dst.
 // A non-nil error is final and Result.N is exact. A nil error with Done
-// false asks the caller to continue with a plain copy from the next byte.
+// false asks the caller to continue with a plain copy from the next byte;
+// Result.Fallback says why.
 func Transfer(dst, src End, limit int64) (Result, error) {
 	if limit == 0 {
 		return Result{Done: true}, nil
@@ -79,328 +57,379 @@ func Transfer(dst, src End, limit int64) (Result, error) {
 	// buffer while poll calls it writable, and a pipe that is not full sends
 	// no wake-up when read): that goes through a pipe of ours, where EAGAIN
 	// is unambiguous.
-	if src.Pipe || (dst.Pipe && src.File) {
-		return direct(dst, src, limit)
+	if src.Kind == sys.KindPipe || (dst.Kind == sys.KindPipe && src.Kind == sys.KindFile) {
+		return newDirect(dst, src, limit).run()
 	}
-	p, err := Get()
-	if err != nil {
-		return Result{}, err
-	}
-	t := &twoPhase{p: p, src: src, dst: dst, remain: limit}
+	t := newTwoPhase(dst, src, limit)
 	res, err := t.run()
-	if t.inPipe == 0 {
-		Put(p) // Put checks FIONREAD again and closes a pipe that is not empty
-	} else {
-		p.Close() // bytes are stranded in it: never reuse
-	}
+	t.release()
 	return res, err
 }
 
+// twoPhase moves bytes source -> pipe (fill, under the source's read lock
+// only) and pipe -> destination (drain, under the destination's write lock
+// only), so Close of either side wakes a blocked transfer
+// (golang/go#25985).
+//
+// Invariants: the fill starts with an empty pipe; the drain runs until the
+// pipe is empty or the transfer ends; a pipe is held only while it holds
+// bytes or a fill is about to put some in: a fill that meets EAGAIN on an
+// empty pipe gives the pipe back before it waits (keep false), so a
+// transfer waiting for its source holds no pipe and no descriptor beyond
+// its own.
 type twoPhase struct {
-	p        *Pipe
+	p        *pipe
+	keep     bool // hold the pipe for the whole transfer (Tee)
 	src, dst End
 	remain   int64 // bytes still to take from src; -1: to EOF
 	inPipe   int
-	eof      bool
-	res      Result
-	stop     error // a final error
-	fallback error // a fallback errno met
+	fill     sys.Loop
+	drain    sys.Loop
 }
 
-func (t *twoPhase) run() (Result, error) {
-	fill := sys.Waiter{Op: t.fill}
-	drain := sys.Waiter{Op: t.drain}
-	for {
-		if t.inPipe == 0 {
-			if t.eof || t.remain == 0 {
-				t.res.Done = true
-				return t.res, nil
-			}
-			if err := fill.Read(t.src.RC); err != nil {
-				return t.res, err // netpoller error: the pipe is empty here
-			}
-			if t.stop != nil {
-				return t.res, t.stop
-			}
-			if t.fallback != nil && t.inPipe == 0 {
-				t.res.Fallback = t.fallback
-				return t.res, nil
-			}
-		}
-		if t.inPipe > 0 {
-			if err := drain.Write(t.dst.RC); err != nil {
-				return t.res, err
-			}
-			if t.stop != nil {
-				return t.res, t.stop
-			}
-			if t.fallback != nil {
-				// The destination refuses splice: move what is in the pipe
-				// with plain writes, then hand over.
-				if err := t.rescue(); err != nil {
-					return t.res, err
-				}
-				t.res.Fallback = t.fallback
-				return t.res, nil
-			}
-		}
+func newTwoPhase(dst, src End, limit int64) *twoPhase {
+	t := &twoPhase{src: src, dst: dst, remain: limit}
+	t.fill = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: t.fillCall, Again: t.fillAgain}
+	t.drain = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: t.drainCall}
+	return t
+}
+
+// release gives the pipe back: pooled if empty, closed if not.
+func (t *twoPhase) release() {
+	if t.p != nil {
+		put(t.p, t.inPipe)
+		t.p = nil
 	}
 }
 
-// fill splices from the source into the pipe once (up to the pipe's size
-// or the limit), noting EOF. EAGAIN with bytes in the pipe means drain them
-// first; with an empty pipe, wait for the source.
-func (t *twoPhase) fill(sfd int) bool {
-	for {
-		want := t.p.Size - t.inPipe
-		if t.remain >= 0 && int64(want) > t.remain {
-			want = int(t.remain)
+func (t *twoPhase) fillCall(sfd int) (int, error) {
+	if t.p == nil {
+		p, err := get()
+		if err != nil {
+			return 0, err // wraps ErrUnsupported: nothing consumed, fall back
 		}
-		if want <= 0 {
-			return true
-		}
-		k, err := sys.Splice(sfd, nil, t.p.W, nil, want, flags)
-		switch {
-		case err == nil && k == 0:
-			t.eof = true
-			return true
-		case err == nil:
-			t.inPipe += int(k)
-			if t.remain >= 0 {
-				t.remain -= k
-			}
-			// Drain now: one splice in, one out, as a C loop does. (Filling
-			// on until EAGAIN measured no cheaper, and each round would end
-			// in a failed call.)
-			return true
-		}
-		errno, _ := err.(syscall.Errno)
-		switch sys.Classify(errno, t.res.N > 0 || t.inPipe > 0) {
-		case sys.Retry:
-			continue
-		case sys.Wait:
-			return t.inPipe > 0 // bytes in the pipe: drain; none: wait for the source
-		case sys.Fallback:
-			t.fallback = os.NewSyscallError("splice", err)
-		default:
-			t.stop = os.NewSyscallError("splice", err)
-		}
-		return true
+		t.p = p
 	}
+	want := t.p.size - t.inPipe
+	if t.remain >= 0 && int64(want) > t.remain {
+		want = int(t.remain)
+	}
+	return sys.Splice(sfd, nil, t.p.w, nil, want, sys.SpliceFlags)
 }
 
-// drain splices the pipe's bytes into the destination.
-func (t *twoPhase) drain(dfd int) bool {
+// fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
+// give it back before waiting.
+func (t *twoPhase) fillAgain() sys.Action {
+	if !t.keep {
+		t.release()
+	}
+	return sys.Wait
+}
+
+func (t *twoPhase) drainCall(dfd int) (int, error) {
+	return sys.Splice(t.p.r, nil, dfd, nil, t.inPipe, sys.SpliceFlags)
+}
+
+// fillOnce splices once from the source into the empty pipe. It reports
+// the bytes taken (0: EOF) or a fallback or final error.
+func (t *twoPhase) fillOnce(moved bool) (int, sys.Action, error) {
+	k, act, err := t.fill.Read(t.src.RC, moved)
+	if act == sys.Done && k > 0 {
+		t.inPipe += k
+		if t.remain >= 0 {
+			t.remain -= int64(k)
+		}
+	}
+	return k, act, err
+}
+
+// drainAll splices the pipe's bytes into the destination until it is
+// empty. On a fallback errno it writes the rest with dst.W (rescue), so
+// every byte taken from the source reaches the destination. It returns the
+// bytes that reached the destination.
+func (t *twoPhase) drainAll() (n int64, fallback, err error) {
 	for t.inPipe > 0 {
-		k, err := sys.Splice(t.p.R, nil, dfd, nil, t.inPipe, flags)
+		k, act, err := t.drain.Write(t.dst.RC, true)
 		switch {
-		case err == nil && k == 0:
-			t.fallback = errZeroDrain
-			return true
-		case err == nil:
-			t.inPipe -= int(k)
-			t.res.N += k
+		case act == sys.Done && k > 0:
+			t.inPipe -= k
+			n += int64(k)
 			continue
-		}
-		errno, _ := err.(syscall.Errno)
-		switch sys.Classify(errno, true) {
-		case sys.Retry:
-			continue
-		case sys.Wait:
-			return false // the destination is full (the pipe is not empty)
-		case sys.Fallback:
-			t.fallback = os.NewSyscallError("splice", err)
+		case act == sys.Done: // 0 from a non-empty pipe
+			err = errZeroDrain
+			fallthrough
+		case act == sys.Fallback:
+			m, rerr := t.rescue(err)
+			return n + m, err, rerr
 		default:
-			t.stop = os.NewSyscallError("splice", err)
+			return n, nil, err
 		}
-		return true
 	}
-	return true
+	return n, nil, nil
 }
 
 var errZeroDrain = errors.New("splice: the destination took 0 bytes from a non-empty pipe")
 
+func (t *twoPhase) run() (res Result, err error) {
+	for {
+		if t.remain == 0 {
+			res.Done = true
+			return res, nil
+		}
+		k, act, err := t.fillOnce(res.N > 0)
+		switch {
+		case act == sys.Done && k == 0:
+			res.Done = true
+			return res, nil
+		case act == sys.Fallback:
+			res.Fallback = err
+			return res, nil
+		case act != sys.Done:
+			return res, err // the pipe is empty here
+		}
+		n, fallback, err := t.drainAll()
+		res.N += n
+		if err != nil {
+			return res, err
+		}
+		if fallback != nil {
+			res.Fallback = fallback
+			return res, nil
+		}
+	}
+}
+
 // rescue reads what is left in the pipe and writes it to the destination
-// with its own Write, so the count stays exact and nothing consumed is lost.
-func (t *twoPhase) rescue() error {
+// with its own Write, so the count stays exact and nothing consumed is
+// lost. why is the fallback that stopped the drain.
+func (t *twoPhase) rescue(why error) (n int64, err error) {
 	if t.dst.W == nil {
-		return t.fallback
+		return 0, why
 	}
 	buf := make([]byte, min(t.inPipe, 64<<10))
 	for t.inPipe > 0 {
-		k, err := sys.ReadRaw(t.p.R, buf[:min(len(buf), t.inPipe)])
-		if err == unix.EINTR {
+		k, rerr := sys.Read(t.p.r, buf[:min(len(buf), t.inPipe)])
+		if rerr == sys.EINTR {
 			continue
 		}
-		if err != nil || k <= 0 {
-			return errors.Join(t.fallback, os.NewSyscallError("read", err))
+		if rerr != nil || k <= 0 {
+			return n, errors.Join(why, os.NewSyscallError("read", rerr))
 		}
 		t.inPipe -= k
 		w, werr := t.dst.W.Write(buf[:k])
-		t.res.N += int64(w)
-		t.res.Rescued += int64(w)
+		n += int64(w)
 		if werr != nil {
-			return werr
+			return n, werr
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // direct splices between src and dst with no intermediate pipe: one of
-// them is a pipe. On EAGAIN a zero-timeout poll(2) tells which side is
-// blocked; the transfer then waits on that side, re-trying the splice inside
-// its callback first, so the wait always follows that side's own EAGAIN.
-func direct(dst, src End, limit int64) (Result, error) {
-	d := &directT{src: src, dst: dst, remain: limit}
-	srcW := sys.Waiter{Op: d.onSrc}
-	dstW := sys.Waiter{Op: d.onDst}
-	for !d.done && d.stop == nil && d.fallback == nil {
-		var err error
-		if d.waitDst {
-			err = dstW.Write(dst.RC)
-		} else {
-			err = srcW.Read(src.RC)
-		}
-		if err != nil {
-			return d.res, err
-		}
-	}
-	d.res.Done = d.done
-	d.res.Fallback = d.fallback
-	return d.res, d.stop
-}
-
-type directT struct {
+// them is a pipe. It runs under one side's lock and reaches the other
+// side's descriptor with Control. On EAGAIN a zero-timeout poll(2) of both
+// tells which side is blocked (the Loops' Again hook); the transfer then
+// waits on that side, re-trying the splice inside that side's callback
+// first, so a wait always follows that side's own EAGAIN.
+type direct struct {
 	src, dst End
 	remain   int64
-	res      Result
-	done     bool
-	waitDst  bool // which side the next phase waits on
-	stop     error
-	fallback error
 	sfd, dfd int
 	spins    int
-	outcome  step
-	ctlDst   func(uintptr)
-	ctlSrc   func(uintptr)
+	onSrc    sys.Loop // under the source's read lock
+	onDst    sys.Loop // under the destination's write lock
+	k        int      // the nested call's result (Control takes no return values)
+	kerr     error
+	withDst  func(uintptr)
+	withSrc  func(uintptr)
 }
 
-type step uint8
-
-const (
-	stepDone step = iota
-	stepAgain
-	stepBlockedSrc
-	stepBlockedDst
-	stepBothReady
-)
-
-// splice moves bytes until EAGAIN, the end, or an error, with both
-// descriptors known.
-func (d *directT) splice() step {
-	for {
-		if d.remain == 0 {
-			d.done = true
-			return stepDone
-		}
-		want := sys.MaxChunk
-		if d.remain > 0 && d.remain < int64(want) {
-			want = int(d.remain)
-		}
-		k, err := sys.Splice(d.sfd, nil, d.dfd, nil, want, flags)
-		switch {
-		case err == nil && k == 0:
-			d.done = true // EOF: the source pipe's writers are gone, or the socket's peer shut down
-			return stepDone
-		case err == nil:
-			d.res.N += k
-			if d.remain > 0 {
-				d.remain -= k
-			}
-			continue
-		}
-		errno, _ := err.(syscall.Errno)
-		switch sys.Classify(errno, d.res.N > 0) {
-		case sys.Retry:
-			continue
-		case sys.Wait:
-			b := d.blocked()
-			if b != stepBothReady {
-				d.spins = 0
-				return b
-			}
-			// Both sides ready after an EAGAIN: the state changed between
-			// the two calls, so try again. Should it persist (no kernel
-			// here does it), slow down instead of spinning: never wait on
-			// an edge that may not come.
-			if d.spins++; d.spins > 8 {
-				fds := [2]unix.PollFd{{Fd: int32(d.sfd), Events: unix.POLLIN}, {Fd: int32(d.dfd), Events: unix.POLLOUT}}
-				_, _ = sys.Poll(fds[:], 10)
-				d.spins = 0
-			}
-			continue
-		case sys.Fallback:
-			d.fallback = os.NewSyscallError("splice", err)
-		default:
-			d.stop = os.NewSyscallError("splice", err)
-		}
-		return stepDone
-	}
+func newDirect(dst, src End, limit int64) *direct {
+	d := &direct{src: src, dst: dst, remain: limit}
+	d.onSrc = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: d.srcCall, Again: d.srcAgain}
+	d.onDst = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: d.dstCall, Again: d.dstAgain}
+	d.withDst = func(fd uintptr) { d.dfd = int(fd); d.k, d.kerr = d.splice() }
+	d.withSrc = func(fd uintptr) { d.sfd = int(fd); d.k, d.kerr = d.splice() }
+	return d
 }
 
-// blocked asks poll(2), without waiting, which side made splice say EAGAIN.
-func (d *directT) blocked() step {
-	fds := [2]unix.PollFd{{Fd: int32(d.sfd), Events: unix.POLLIN}, {Fd: int32(d.dfd), Events: unix.POLLOUT}}
-	if _, err := sys.Poll(fds[:], 0); err != nil {
-		return stepBlockedSrc
+func (d *direct) splice() (int, error) {
+	want := sys.MaxChunk
+	if d.remain > 0 && d.remain < int64(want) {
+		want = int(d.remain)
 	}
-	if fds[0].Revents&(unix.POLLIN|unix.POLLHUP|unix.POLLERR) == 0 {
-		return stepBlockedSrc
-	}
-	if fds[1].Revents&(unix.POLLOUT|unix.POLLERR|unix.POLLHUP) == 0 {
-		return stepBlockedDst
-	}
-	return stepBothReady
+	return sys.Splice(d.sfd, nil, d.dfd, nil, want, sys.SpliceFlags)
 }
 
-func (d *directT) withDst(dfd uintptr) { d.dfd = int(dfd); d.outcome = d.splice() }
-func (d *directT) withSrc(sfd uintptr) { d.sfd = int(sfd); d.outcome = d.splice() }
-
-// onSrc runs under the source's read lock; the destination is only
-// referenced (Control) for the syscall.
-func (d *directT) onSrc(sfd int) bool {
+func (d *direct) srcCall(sfd int) (int, error) {
 	d.sfd = sfd
-	if d.ctlDst == nil {
-		d.ctlDst = d.withDst
+	if err := d.dst.RC.Control(d.withDst); err != nil {
+		return 0, err
 	}
-	if err := d.dst.RC.Control(d.ctlDst); err != nil {
-		d.stop = err
-		return true
-	}
-	switch d.outcome {
-	case stepBlockedSrc:
-		return false
-	case stepBlockedDst:
-		d.waitDst = true // re-try under the destination's lock, then wait there
-	}
-	return true
+	return d.k, d.kerr
 }
 
-// onDst runs under the destination's write lock.
-func (d *directT) onDst(dfd int) bool {
+func (d *direct) dstCall(dfd int) (int, error) {
 	d.dfd = dfd
-	if d.ctlSrc == nil {
-		d.ctlSrc = d.withSrc
+	if err := d.src.RC.Control(d.withSrc); err != nil {
+		return 0, err
 	}
-	if err := d.src.RC.Control(d.ctlSrc); err != nil {
-		d.stop = err
-		return true
+	return d.k, d.kerr
+}
+
+// blocked tells which side made splice say EAGAIN: here (Wait) or the
+// other side (Switch). Both ready means the state changed between the two
+// calls: try again; should that persist (no kernel here does it), slow
+// down instead of spinning, never waiting on an edge that may not come.
+func (d *direct) blocked(srcSide bool) sys.Action {
+	readable, writable, err := sys.PollPair(d.sfd, d.dfd)
+	switch {
+	case err != nil, !readable:
+		if srcSide {
+			return sys.Wait
+		}
+		return sys.Switch
+	case !writable:
+		if srcSide {
+			return sys.Switch
+		}
+		return sys.Wait
 	}
-	switch d.outcome {
-	case stepBlockedDst:
-		return false
-	case stepBlockedSrc:
-		d.waitDst = false
+	if d.spins++; d.spins > 8 {
+		sys.PollPairWait(d.sfd, d.dfd, 10)
+		d.spins = 0
 	}
-	return true
+	return sys.Retry
+}
+
+func (d *direct) srcAgain() sys.Action { return d.blocked(true) }
+func (d *direct) dstAgain() sys.Action { return d.blocked(false) }
+
+func (d *direct) run() (res Result, err error) {
+	waitDst := false
+	for d.remain != 0 {
+		var k int
+		var act sys.Action
+		if waitDst {
+			k, act, err = d.onDst.Write(d.dst.RC, res.N > 0)
+		} else {
+			k, act, err = d.onSrc.Read(d.src.RC, res.N > 0)
+		}
+		switch act {
+		case sys.Done:
+			if k == 0 {
+				res.Done = true // EOF: the source pipe's writers are gone, or the socket's peer shut down
+				return res, nil
+			}
+			d.spins = 0
+			res.N += int64(k)
+			if d.remain > 0 {
+				d.remain -= int64(k)
+			}
+		case sys.Switch:
+			waitDst = !waitDst
+		case sys.Fallback:
+			res.Fallback = err
+			return res, nil
+		default:
+			return res, err
+		}
+	}
+	res.Done = true
+	return res, nil
+}
+
+// Tee moves up to limit bytes (limit < 0: to EOF) from src to both dst and
+// side. The source is spliced once into pipe A; tee(2) duplicates A's
+// buffers into pipe B (page references, no copy); A drains into dst and B
+// into side. Result.N counts the bytes that reached dst, Result.Side those
+// that reached side: after an error they may differ.
+func Tee(dst, side, src End, limit int64) (res Result, err error) {
+	if limit == 0 {
+		return Result{Done: true}, nil
+	}
+	a := newTwoPhase(dst, src, limit)
+	b := newTwoPhase(side, End{}, -1)
+	a.keep, b.keep = true, true
+	defer a.release()
+	defer b.release()
+	if a.p, err = get(); err != nil {
+		return res, err
+	}
+	if b.p, err = get(); err != nil {
+		return res, err
+	}
+	for {
+		if a.remain == 0 {
+			res.Done = true
+			return res, nil
+		}
+		k, act, err := a.fillOnce(res.N > 0)
+		switch {
+		case act == sys.Done && k == 0:
+			res.Done = true
+			return res, nil
+		case act == sys.Fallback:
+			res.Fallback = err
+			return res, nil
+		case act != sys.Done:
+			return res, err
+		}
+		// Duplicate A into B: both ours and non-blocking. B is empty and as
+		// large as A, but it may hold fewer slots: drain it and go on.
+		var fb error // a fallback met by either drain (the rest was rescued)
+		for teed := 0; teed < a.inPipe; {
+			k, terr := sys.Tee(a.p.r, b.p.w, a.inPipe-teed, sys.SpliceFlags)
+			if terr == nil && k > 0 {
+				teed += k
+				b.inPipe += k
+				continue
+			}
+			if terr == nil {
+				return res, errZeroTee
+			}
+			act, werr := sys.Try("tee", sys.TeeErrors, true, terr)
+			switch {
+			case act == sys.Retry:
+			case act == sys.Wait && b.inPipe > 0:
+				n, bfb, err := b.drainAll()
+				res.Side += n
+				if err != nil {
+					return res, err
+				}
+				fb = firstErr(fb, bfb)
+			case act == sys.Wait:
+				// EAGAIN with B empty: cannot happen with two pipes of one
+				// size; report the real errno rather than spin.
+				return res, os.NewSyscallError("tee", terr)
+			default:
+				return res, werr
+			}
+		}
+		n, afb, err := a.drainAll()
+		res.N += n
+		if err != nil {
+			return res, err
+		}
+		n, bfb, err := b.drainAll()
+		res.Side += n
+		if err != nil {
+			return res, err
+		}
+		if fb = firstErr(fb, afb, bfb); fb != nil {
+			res.Fallback = fb
+			return res, nil
+		}
+	}
+}
+
+var errZeroTee = errors.New("tee: 0 bytes duplicated from a non-empty pipe")
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }

@@ -1,12 +1,21 @@
 // Package sys is the one seam between zerocopy's packages and the kernel.
 //
-// Every raw system call a fast path makes is a package-level variable here,
-// so that tests can replace it to inject faults (see internal/testutil).
-// It also holds the helpers that reach a file descriptor through
-// [syscall.RawConn]: no package of this module calls (*os.File).Fd, which
-// would switch the descriptor to blocking mode (golang/go#28330).
+// It is the only package of the module (tests and examples aside) that
+// imports golang.org/x/sys. It holds:
 //
-// Nothing outside this package imports golang.org/x/sys for the fast paths.
+//   - the raw system calls, each a package-level variable with one
+//     signature on every architecture, so that tests can replace them to
+//     inject faults (see internal/testutil);
+//   - one errno table per call (errno_linux.go): what each errno means for
+//     that call, with the kernel source or stdlib code behind each row;
+//   - the one loop that makes a call on a descriptor (Loop): EINTR retry,
+//     waiting on EAGAIN through the netpoller or poll(2), classification by
+//     the call's table, and os.NewSyscallError wrapping;
+//   - the one classification of descriptors (Kind, Stat, Inspect).
+//
+// Every descriptor is reached through [syscall.RawConn]: no package of
+// this module calls (*os.File).Fd, which would switch the descriptor to
+// blocking mode (golang/go#28330).
 package sys
 
 import (

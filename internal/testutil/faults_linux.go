@@ -109,12 +109,8 @@ func InjectSendfile(t testing.TB, faults ...Fault) *Faults {
 func InjectSplice(t testing.TB, faults ...Fault) *Faults {
 	f := newFaults(faults)
 	orig := sys.Splice
-	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int64, error) {
-		k, err := f.apply(n, func(n int) (int, error) {
-			k, err := orig(rfd, roff, wfd, woff, n, flags)
-			return int(k), err
-		})
-		return int64(k), err
+	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
 	}
 	t.Cleanup(func() { sys.Splice = orig })
 	return f

@@ -1,0 +1,197 @@
+package sys
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// The raw system calls. Tests replace them (through internal/testutil) to
+// inject errno values, short transfers and (0, nil) results; production
+// code never reassigns them. They are read without locks, so a test that
+// swaps one must not run in parallel with transfers.
+//
+// Each has one signature on every architecture: counts are int (every call
+// moves at most MaxChunk bytes, which fits in 32 bits), where x/sys returns
+// int64 on some architectures and int on others (unix.Splice: int64 on
+// amd64, int on 386 and arm; the stdlib normalises it the same way in
+// internal/poll/splice_linux.go).
+var (
+	CopyFileRange = unix.CopyFileRange // (rfd, roff, wfd, woff, len, flags) (int, error)
+	Sendfile      = unix.Sendfile      // (outfd, infd, offset, count) (int, error)
+	Splice        = splice             // (rfd, roff, wfd, woff, len, flags) (int, error)
+	Tee           = tee                // (rfd, wfd, len, flags) (int, error)
+	Vmsplice      = unix.Vmsplice      // (fd, iovs, flags) (int, error)
+	Pipe2         = unix.Pipe2         // (p, flags) error
+	Close         = unix.Close
+	Read          = unix.Read
+	Seek          = unix.Seek
+	Fstat         = fstat // (fd) (Stat, error): normalised, see Stat
+	FcntlInt      = unix.FcntlInt
+	IoctlGetInt   = unix.IoctlGetInt
+	GetsockoptInt = unix.GetsockoptInt
+	Poll          = unix.Poll
+)
+
+func splice(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+	k, err := unix.Splice(rfd, roff, wfd, woff, n, flags)
+	return int(k), err
+}
+
+func tee(rfd, wfd, n, flags int) (int, error) {
+	k, err := unix.Tee(rfd, wfd, n, flags)
+	return int(k), err
+}
+
+// MaxChunk is the most any of read, write, sendfile, splice or
+// copy_file_range moves in one call (MAX_RW_COUNT, 0x7ffff000): larger
+// requests are silently shortened, so callers loop.
+const MaxChunk = 0x7ffff000
+
+// SpliceFlags are the flags of every splice and tee call of the module:
+// SPLICE_F_NONBLOCK (the pipe side never blocks: waiting is the netpoller's
+// job) and SPLICE_F_MOVE (a hint). Never SPLICE_F_MORE: it corks TCP like
+// MSG_MORE and holds back the tail of an interactive exchange
+// (golang/go#10948).
+const SpliceFlags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK
+
+// Errno values the callers name. Re-exported so that no package outside
+// this one imports golang.org/x/sys.
+const (
+	EAGAIN = unix.EAGAIN
+	EBADF  = unix.EBADF
+	EINTR  = unix.EINTR
+	EINVAL = unix.EINVAL
+	EIO    = unix.EIO
+	ENOSYS = unix.ENOSYS
+	EPERM  = unix.EPERM
+)
+
+// Iovec is one buffer of a vmsplice(2) call.
+type Iovec = unix.Iovec
+
+// MakeIovec describes b (which must not be empty) for Vmsplice.
+func MakeIovec(b []byte) Iovec {
+	v := Iovec{Base: &b[0]}
+	v.SetLen(len(b)) // Len is uint32 on 32-bit and uint64 on 64-bit platforms
+	return v
+}
+
+// AdvanceIovecs drops the first k bytes of iov: the ones vmsplice took.
+func AdvanceIovecs(iov []Iovec, k int) []Iovec {
+	for k > 0 && len(iov) > 0 {
+		l := int(iov[0].Len)
+		if k < l {
+			// Safe: k < l, so the new base stays inside the buffer the
+			// caller passed, which the caller keeps alive (Pipe.pinned).
+			iov[0].Base = (*byte)(unsafeAdd(iov[0].Base, k))
+			iov[0].SetLen(l - k)
+			return iov
+		}
+		k -= l
+		iov = iov[1:]
+	}
+	return iov
+}
+
+// OpenPipe makes a pipe with both ends non-blocking and close-on-exec,
+// returned as raw descriptors the caller owns.
+func OpenPipe() (r, w int, err error) {
+	var p [2]int
+	if err := Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		return -1, -1, err
+	}
+	return p[0], p[1], nil
+}
+
+// SetPipeSize asks for a pipe capacity of want bytes (F_SETPIPE_SZ) and
+// returns the capacity the pipe has afterwards. A refusal (EPERM past
+// pipe-user-pages-soft or above pipe-max-size) is not an error: the pipe
+// keeps the size it has.
+func SetPipeSize(fd, want int) int {
+	if n, err := FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, want); err == nil {
+		return n
+	}
+	n, err := FcntlInt(uintptr(fd), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		return 64 << 10 // the kernel's default; only a guess for sizing reads
+	}
+	return n
+}
+
+// Buffered returns the bytes queued in a pipe or socket (FIONREAD), or -1
+// if the kernel does not say.
+func Buffered(fd int) int {
+	n, err := IoctlGetInt(fd, unix.TIOCINQ) // TIOCINQ is FIONREAD
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// PollPair asks poll(2), without waiting, whether rfd is readable and wfd
+// writable. Hang-up and error count as ready: the next call reports them.
+func PollPair(rfd, wfd int) (readable, writable bool, err error) {
+	fds := [2]unix.PollFd{{Fd: int32(rfd), Events: unix.POLLIN}, {Fd: int32(wfd), Events: unix.POLLOUT}}
+	if _, err := Poll(fds[:], 0); err != nil {
+		return false, false, err
+	}
+	const bad = unix.POLLHUP | unix.POLLERR
+	return fds[0].Revents&(unix.POLLIN|bad) != 0, fds[1].Revents&(unix.POLLOUT|bad) != 0, nil
+}
+
+// PollPairWait waits up to timeout milliseconds for rfd to be readable or
+// wfd writable.
+func PollPairWait(rfd, wfd, timeout int) {
+	fds := [2]unix.PollFd{{Fd: int32(rfd), Events: unix.POLLIN}, {Fd: int32(wfd), Events: unix.POLLOUT}}
+	_, _ = Poll(fds[:], timeout)
+}
+
+// pollWait waits in poll(2) until fd is ready for the given direction, or
+// timeout milliseconds pass (-1: no limit). EINTR is retried.
+func pollWait(fd int, write bool, timeout int) error {
+	ev := int16(unix.POLLIN)
+	if write {
+		ev = unix.POLLOUT
+	}
+	fds := [1]unix.PollFd{{Fd: int32(fd), Events: ev}}
+	for {
+		_, err := Poll(fds[:], timeout)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// KernelAtLeast reports whether the running kernel's release is at least
+// major.minor (from uname(2); false if it cannot be read).
+func KernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	maj, min, _ := parseRelease(unix.ByteSliceToString(u.Release[:]))
+	return maj > major || (maj == major && min >= minor)
+}
+
+func parseRelease(s string) (major, minor int, ok bool) {
+	var parts [2]int
+	i := 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			parts[i] = parts[i]*10 + int(c-'0')
+		case c == '.' && i == 0:
+			i++
+		default:
+			return parts[0], parts[1], i == 1
+		}
+	}
+	return parts[0], parts[1], i == 1
+}
+
+// errnoOf returns the errno inside err, or 0.
+func errnoOf(err error) syscall.Errno {
+	e, _ := err.(syscall.Errno)
+	return e
+}
