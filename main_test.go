@@ -1,6 +1,7 @@
 package zerocopy_test
 
 import (
+	"net"
 	"os"
 	"testing"
 
@@ -16,3 +17,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// net_ErrClosed is net.ErrClosed for tests that also build where they do
+// not otherwise import net.
+var net_ErrClosed = net.ErrClosed

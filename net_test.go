@@ -1,5 +1,0 @@
-package zerocopy_test
-
-import "net"
-
-var net_ErrClosed = net.ErrClosed
