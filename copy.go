@@ -109,13 +109,22 @@ func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (wri
 	sr, _ := holder.(*io.SectionReader)
 	var srPos int64
 	if sr != nil {
-		ra, base, size := sr.Outer()
+		ra, base, _ := sr.Outer()
+		// Size, not Outer's n: NewSectionReader turns an n that overflows
+		// base+n into "to the end of the offsets" (its limit), and so must
+		// we.
+		size := sr.Size()
 		srPos, _ = sr.Seek(0, io.SeekCurrent) // never fails for SeekCurrent
 		if srPos >= size {
 			return 0, nil
 		}
 		remain = minLimit(remain, size-srPos)
 		holder, off = ra, base+srPos
+		if off < 0 {
+			// A negative section offset is the ReaderAt's error to report
+			// ("negative offset"), never the "file's own offset" sentinel.
+			holder, sr = nil, nil
+		}
 	}
 
 	n, done, err, used := c.directCopy(dst, holder, off, remain, &t)

@@ -145,12 +145,12 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 		}
 	}
 
-	x := transfers.Get().(*transfer)
-	x.drc, x.methods, x.off, x.remain = drc, methods, off, remain
-	cerr := srcRC.Control(x.control)
-	r := x.out
-	x.reset()
-	transfers.Put(x)
+	tr := transfers.Get().(*transfer)
+	tr.drc, tr.methods, tr.off, tr.remain = drc, methods, off, remain
+	cerr := srcRC.Control(tr.control)
+	r := tr.out
+	tr.reset()
+	transfers.Put(tr)
 
 	for m, b := range r.bytes {
 		t.bytes[m] += b
@@ -213,41 +213,41 @@ type fileResult struct {
 }
 
 var transfers = sync.Pool{New: func() any {
-	x := new(transfer)
-	x.control = func(fd uintptr) { x.out = x.run(int(fd)) }
-	x.loops[0] = sys.Loop{Name: "copy_file_range", Table: sys.CopyFileRangeErrors, Call: x.copyFileRange}
-	x.loops[1] = sys.Loop{Name: "sendfile", Table: sys.SendfileErrors, Call: x.sendfile}
-	return x
+	tr := new(transfer)
+	tr.control = func(fd uintptr) { tr.out = tr.run(int(fd)) }
+	tr.loops[0] = sys.Loop{Name: "copy_file_range", Table: sys.CopyFileRangeErrors, Call: tr.copyFileRange}
+	tr.loops[1] = sys.Loop{Name: "sendfile", Table: sys.SendfileErrors, Call: tr.sendfile}
+	return tr
 }}
 
-func (x *transfer) reset() {
-	x.drc, x.methods, x.out = nil, nil, fileResult{}
+func (tr *transfer) reset() {
+	tr.drc, tr.methods, tr.out = nil, nil, fileResult{}
 }
 
-func (x *transfer) copyFileRange(dfd int) (int, error) {
-	return sys.CopyFileRange(x.sfd, &x.off, dfd, nil, x.chunk, 0)
+func (tr *transfer) copyFileRange(dfd int) (int, error) {
+	return sys.CopyFileRange(tr.sfd, &tr.off, dfd, nil, tr.chunk, 0)
 }
 
-func (x *transfer) sendfile(dfd int) (int, error) {
-	return sys.Sendfile(dfd, x.sfd, &x.off, x.chunk)
+func (tr *transfer) sendfile(dfd int) (int, error) {
+	return sys.Sendfile(dfd, tr.sfd, &tr.off, tr.chunk)
 }
 
 // run moves the range with the source descriptor held open.
-func (x *transfer) run(sfd int) (r fileResult) {
-	x.sfd = sfd
-	implicit := x.off < 0
+func (tr *transfer) run(sfd int) (r fileResult) {
+	tr.sfd = sfd
+	implicit := tr.off < 0
 	if implicit {
 		off, err := sys.Seek(sfd, 0, io.SeekCurrent)
 		if err != nil {
 			return r // not seekable: the plain path decides
 		}
-		x.off = off
+		tr.off = off
 	}
-	r = x.methodsInTurn()
+	r = tr.methodsInTurn()
 	if implicit && r.n > 0 {
 		// Leave the file offset after the last byte moved, so io.Copy's
 		// semantics hold and the fallback resumes at the next byte.
-		if _, err := sys.Seek(sfd, x.off, io.SeekStart); err != nil && r.err == nil {
+		if _, err := sys.Seek(sfd, tr.off, io.SeekStart); err != nil && r.err == nil {
 			r.err = os.NewSyscallError("lseek", err)
 		}
 	}
@@ -256,13 +256,13 @@ func (x *transfer) run(sfd int) (r fileResult) {
 
 // methodsInTurn tries each method until one finishes the range or fails
 // for good; a method that falls back hands over at the exact next byte.
-func (x *transfer) methodsInTurn() (r fileResult) {
-	for _, m := range x.methods {
+func (tr *transfer) methodsInTurn() (r fileResult) {
+	for _, m := range tr.methods {
 		if why := unavailable(m); why != nil {
 			r.fallback = joinErr(r.fallback, why)
 			continue
 		}
-		k, stop, err := x.pump(m, r.n > 0)
+		k, stop, err := tr.pump(m, r.n > 0)
 		r.n += k
 		r.bytes[m] += k
 		switch stop {
@@ -286,24 +286,24 @@ func (x *transfer) methodsInTurn() (r fileResult) {
 // pump runs m until the range ends (Done), the kernel returns 0 before
 // the file's end (Retry: the caller hands over), or an error stops it
 // (Fallback, Fatal).
-func (x *transfer) pump(m Method, moved bool) (n int64, stop sys.Action, err error) {
-	loop := &x.loops[1]
+func (tr *transfer) pump(m Method, moved bool) (n int64, stop sys.Action, err error) {
+	loop := &tr.loops[1]
 	if m == MethodCopyFileRange {
-		loop = &x.loops[0]
+		loop = &tr.loops[0]
 	}
-	for x.remain < 0 || n < x.remain {
-		x.chunk = sys.MaxChunk
-		if x.remain >= 0 && x.remain-n < int64(x.chunk) {
-			x.chunk = int(x.remain - n)
+	for tr.remain < 0 || n < tr.remain {
+		tr.chunk = sys.MaxChunk
+		if tr.remain >= 0 && tr.remain-n < int64(tr.chunk) {
+			tr.chunk = int(tr.remain - n)
 		}
-		k, act, err := loop.Write(x.drc, moved || n > 0)
+		k, act, err := loop.Write(tr.drc, moved || n > 0)
 		switch {
 		case act == sys.Done && k > 0:
 			n += int64(k)
 		case act == sys.Done:
 			// 0 means EOF only where fstat agrees; pseudo-files used to
 			// return 0 while holding data (Linux 5.3-5.18).
-			if st, err := sys.Fstat(x.sfd); err == nil && st.Size > 0 && x.off >= st.Size {
+			if st, err := sys.Fstat(tr.sfd); err == nil && st.Size > 0 && tr.off >= st.Size {
 				return n, sys.Done, nil
 			}
 			return n, sys.Retry, nil

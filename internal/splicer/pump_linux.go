@@ -60,9 +60,9 @@ func Transfer(dst, src End, limit int64) (Result, error) {
 	if src.Kind == sys.KindPipe || (dst.Kind == sys.KindPipe && src.Kind == sys.KindFile) {
 		return newDirect(dst, src, limit).run()
 	}
-	t := newTwoPhase(dst, src, limit)
-	res, err := t.run()
-	t.release()
+	tp := newTwoPhase(dst, src, limit)
+	res, err := tp.run()
+	tp.release()
 	return res, err
 }
 
@@ -88,56 +88,56 @@ type twoPhase struct {
 }
 
 func newTwoPhase(dst, src End, limit int64) *twoPhase {
-	t := &twoPhase{src: src, dst: dst, remain: limit}
-	t.fill = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: t.fillCall, Again: t.fillAgain}
-	t.drain = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: t.drainCall}
-	return t
+	tp := &twoPhase{src: src, dst: dst, remain: limit}
+	tp.fill = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: tp.fillCall, Again: tp.fillAgain}
+	tp.drain = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: tp.drainCall}
+	return tp
 }
 
 // release gives the pipe back: pooled if empty, closed if not.
-func (t *twoPhase) release() {
-	if t.p != nil {
-		put(t.p, t.inPipe)
-		t.p = nil
+func (tp *twoPhase) release() {
+	if tp.p != nil {
+		put(tp.p, tp.inPipe)
+		tp.p = nil
 	}
 }
 
-func (t *twoPhase) fillCall(sfd int) (int, error) {
-	if t.p == nil {
+func (tp *twoPhase) fillCall(sfd int) (int, error) {
+	if tp.p == nil {
 		p, err := get()
 		if err != nil {
 			return 0, err // wraps ErrUnsupported: nothing consumed, fall back
 		}
-		t.p = p
+		tp.p = p
 	}
-	want := t.p.size - t.inPipe
-	if t.remain >= 0 && int64(want) > t.remain {
-		want = int(t.remain)
+	want := tp.p.size - tp.inPipe
+	if tp.remain >= 0 && int64(want) > tp.remain {
+		want = int(tp.remain)
 	}
-	return sys.Splice(sfd, nil, t.p.w, nil, want, sys.SpliceFlags)
+	return sys.Splice(sfd, nil, tp.p.w, nil, want, sys.SpliceFlags)
 }
 
 // fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
 // give it back before waiting.
-func (t *twoPhase) fillAgain() sys.Action {
-	if !t.keep {
-		t.release()
+func (tp *twoPhase) fillAgain() sys.Action {
+	if !tp.keep {
+		tp.release()
 	}
 	return sys.Wait
 }
 
-func (t *twoPhase) drainCall(dfd int) (int, error) {
-	return sys.Splice(t.p.r, nil, dfd, nil, t.inPipe, sys.SpliceFlags)
+func (tp *twoPhase) drainCall(dfd int) (int, error) {
+	return sys.Splice(tp.p.r, nil, dfd, nil, tp.inPipe, sys.SpliceFlags)
 }
 
 // fillOnce splices once from the source into the empty pipe. It reports
 // the bytes taken (0: EOF) or a fallback or final error.
-func (t *twoPhase) fillOnce(moved bool) (int, sys.Action, error) {
-	k, act, err := t.fill.Read(t.src.RC, moved)
+func (tp *twoPhase) fillOnce(moved bool) (int, sys.Action, error) {
+	k, act, err := tp.fill.Read(tp.src.RC, moved)
 	if act == sys.Done && k > 0 {
-		t.inPipe += k
-		if t.remain >= 0 {
-			t.remain -= int64(k)
+		tp.inPipe += k
+		if tp.remain >= 0 {
+			tp.remain -= int64(k)
 		}
 	}
 	return k, act, err
@@ -147,19 +147,19 @@ func (t *twoPhase) fillOnce(moved bool) (int, sys.Action, error) {
 // empty. On a fallback errno it writes the rest with dst.W (rescue), so
 // every byte taken from the source reaches the destination. It returns the
 // bytes that reached the destination.
-func (t *twoPhase) drainAll() (n int64, fallback, err error) {
-	for t.inPipe > 0 {
-		k, act, err := t.drain.Write(t.dst.RC, true)
+func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
+	for tp.inPipe > 0 {
+		k, act, err := tp.drain.Write(tp.dst.RC, true)
 		switch {
 		case act == sys.Done && k > 0:
-			t.inPipe -= k
+			tp.inPipe -= k
 			n += int64(k)
 			continue
 		case act == sys.Done: // 0 from a non-empty pipe
 			err = errZeroDrain
 			fallthrough
 		case act == sys.Fallback:
-			m, rerr := t.rescue(err)
+			m, rerr := tp.rescue(err)
 			return n + m, err, rerr
 		default:
 			return n, nil, err
@@ -170,13 +170,13 @@ func (t *twoPhase) drainAll() (n int64, fallback, err error) {
 
 var errZeroDrain = errors.New("splice: the destination took 0 bytes from a non-empty pipe")
 
-func (t *twoPhase) run() (res Result, err error) {
+func (tp *twoPhase) run() (res Result, err error) {
 	for {
-		if t.remain == 0 {
+		if tp.remain == 0 {
 			res.Done = true
 			return res, nil
 		}
-		k, act, err := t.fillOnce(res.N > 0)
+		k, act, err := tp.fillOnce(res.N > 0)
 		switch {
 		case act == sys.Done && k == 0:
 			res.Done = true
@@ -187,7 +187,7 @@ func (t *twoPhase) run() (res Result, err error) {
 		case act != sys.Done:
 			return res, err // the pipe is empty here
 		}
-		n, fallback, err := t.drainAll()
+		n, fallback, err := tp.drainAll()
 		res.N += n
 		if err != nil {
 			return res, err
@@ -202,21 +202,21 @@ func (t *twoPhase) run() (res Result, err error) {
 // rescue reads what is left in the pipe and writes it to the destination
 // with its own Write, so the count stays exact and nothing consumed is
 // lost. why is the fallback that stopped the drain.
-func (t *twoPhase) rescue(why error) (n int64, err error) {
-	if t.dst.W == nil {
+func (tp *twoPhase) rescue(why error) (n int64, err error) {
+	if tp.dst.W == nil {
 		return 0, why
 	}
-	buf := make([]byte, min(t.inPipe, 64<<10))
-	for t.inPipe > 0 {
-		k, rerr := sys.Read(t.p.r, buf[:min(len(buf), t.inPipe)])
+	buf := make([]byte, min(tp.inPipe, 64<<10))
+	for tp.inPipe > 0 {
+		k, rerr := sys.Read(tp.p.r, buf[:min(len(buf), tp.inPipe)])
 		if rerr == sys.EINTR {
 			continue
 		}
 		if rerr != nil || k <= 0 {
 			return n, errors.Join(why, os.NewSyscallError("read", rerr))
 		}
-		t.inPipe -= k
-		w, werr := t.dst.W.Write(buf[:k])
+		tp.inPipe -= k
+		w, werr := tp.dst.W.Write(buf[:k])
 		n += int64(w)
 		if werr != nil {
 			return n, werr
