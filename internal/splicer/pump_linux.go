@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -17,6 +18,10 @@ type End struct {
 	// intermediate pipe when the drain meets a fallback errno are written
 	// through it, so no consumed byte is lost.
 	W io.Writer
+	// Moved, if set on a destination, is advanced by every byte as it
+	// reaches the destination, so that another goroutine can watch a
+	// transfer's progress (Relay's idle timeout) without stopping it.
+	Moved *atomic.Int64
 }
 
 // Spliceable reports whether a descriptor described by st can be spliced
@@ -154,6 +159,9 @@ func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
 		case act == sys.Done && k > 0:
 			tp.inPipe -= k
 			n += int64(k)
+			if tp.dst.Moved != nil {
+				tp.dst.Moved.Add(int64(k))
+			}
 			continue
 		case act == sys.Done: // 0 from a non-empty pipe
 			err = errZeroDrain
@@ -218,6 +226,9 @@ func (tp *twoPhase) rescue(why error) (n int64, err error) {
 		tp.inPipe -= k
 		w, werr := tp.dst.W.Write(buf[:k])
 		n += int64(w)
+		if tp.dst.Moved != nil {
+			tp.dst.Moved.Add(int64(w))
+		}
 		if werr != nil {
 			return n, werr
 		}
@@ -323,6 +334,9 @@ func (d *direct) run() (res Result, err error) {
 			}
 			d.spins = 0
 			res.N += int64(k)
+			if d.dst.Moved != nil {
+				d.dst.Moved.Add(int64(k))
+			}
 			if d.remain > 0 {
 				d.remain -= int64(k)
 			}

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
@@ -127,4 +129,38 @@ func InjectPipeSizeRefused(t testing.TB) {
 		return orig(fd, cmd, arg)
 	}
 	t.Cleanup(func() { sys.FcntlInt = orig })
+}
+
+// InjectSpliceOn is InjectSplice for the calls that touch descriptor fd
+// only (as source or destination), so that a script stays deterministic
+// while other transfers splice at the same time. Calls on other
+// descriptors run unchanged and are not counted.
+func InjectSpliceOn(t testing.TB, fd int, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.Splice
+	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+		if rfd != fd && wfd != fd {
+			return orig(rfd, roff, wfd, woff, n, flags)
+		}
+		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
+	}
+	t.Cleanup(func() { sys.Splice = orig })
+	return f
+}
+
+// InjectPipe2 makes pipe2(2) fail with errno until the test ends.
+func InjectPipe2(t testing.TB, errno syscall.Errno) {
+	orig := sys.Pipe2
+	sys.Pipe2 = func(p []int, flags int) error { return errno }
+	t.Cleanup(func() { sys.Pipe2 = orig })
+}
+
+// FD returns the descriptor number behind c (for fault filters and
+// counting; the descriptor stays c's).
+func FD(t testing.TB, c syscall.Conn) int {
+	rc, err := c.SyscallConn()
+	require.NoError(t, err)
+	fd := -1
+	require.NoError(t, rc.Control(func(u uintptr) { fd = int(u) }))
+	return fd
 }

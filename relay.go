@@ -1,0 +1,196 @@
+package zerocopy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Relayer relays bytes between two connections in both directions at once,
+// the core of a TCP proxy. The zero value is ready to use and is what the
+// package-level Relay uses. A Relayer holds no state between calls and is
+// safe for concurrent use, provided its fields are not changed while in
+// use.
+type Relayer struct {
+	// IdleTimeout, if positive, ends the relay when no byte has moved in
+	// either direction for this long. Relay then returns an error for which
+	// errors.Is(err, os.ErrDeadlineExceeded) holds. It fires between
+	// IdleTimeout and 1.25 x IdleTimeout after the last byte. 0: never.
+	IdleTimeout time.Duration
+
+	// BufferSize is the buffer of a direction that cannot splice (a
+	// *tls.Conn, a conn without a descriptor). 0 picks Copier's default for
+	// streams, 256 KiB. A splicing direction holds no buffer.
+	BufferSize int
+
+	// Observe, if set, is called once per direction when that direction
+	// ends, with what it moved and how. It runs on the direction's
+	// goroutine and must not block.
+	Observe func(Report)
+}
+
+// Relay relays between a and b until both directions have ended, as a
+// zero Relayer does. See Relayer.Relay.
+func Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
+	var r Relayer
+	return r.Relay(ctx, a, b)
+}
+
+// Relay copies a to b and b to a at once and returns the bytes each
+// direction delivered.
+//
+// Each direction takes Copy's fast path where both conns have descriptors
+// (any net.Conn implementing syscall.Conn, wrappers included): splice(2)
+// through a pooled pipe, taken only while bytes are on their way, so an
+// idle relay holds no pipe and no descriptor beyond the two conns. Other
+// conns (*tls.Conn, in-memory conns) are relayed through a buffer.
+//
+// Half-close: when a direction reads EOF from its source, Relay calls
+// CloseWrite on its destination if it has one (*net.TCPConn,
+// *net.UnixConn, *tls.Conn do), and the other direction goes on until its
+// own EOF. A destination without CloseWrite learns of the EOF only when
+// Relay ends and closes it.
+//
+// Relay returns when both directions have ended, or at the first of: an
+// error in either direction (a peer's reset is returned as is), ctx done
+// (an error for which errors.Is(err, ctx.Err()) holds, returned promptly
+// even when both peers are silent) or the idle timeout (errors.Is(err,
+// os.ErrDeadlineExceeded)). Clean EOF both ways returns a nil error. In
+// every case Relay closes both conns before it returns, and it leaves no
+// goroutine behind: the conns are Relay's from the call on. Relay owns the
+// conns' deadlines while it runs: do not set them from elsewhere.
+//
+// The counts are the bytes each destination accepted (written into its
+// socket), including bytes rescued from a pipe by a fallback. When Relay
+// closes a conn whose peer is still sending (cancellation, idle timeout,
+// an error on the other side), the kernel may answer that peer with a
+// reset and drop bytes it had accepted but the peer had not yet read: the
+// count can then exceed what the peer received. With a clean end, the
+// count equals what the peer received.
+func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
+	if a == nil || b == nil {
+		if a != nil {
+			_ = a.Close()
+		}
+		if b != nil {
+			_ = b.Close()
+		}
+		return 0, 0, errors.New("zerocopy: Relay: nil net.Conn")
+	}
+	rl := &relay{r: r, a: a, b: b}
+	if err := ctx.Err(); err != nil {
+		rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx)))
+		return 0, 0, rl.cause
+	}
+	stop := context.AfterFunc(ctx, func() { rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx))) })
+	defer stop()
+	if r.IdleTimeout > 0 {
+		rl.watch()
+		defer rl.timer.Stop()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rl.aToB = rl.direction(b, a, &rl.movedAB)
+	}()
+	rl.bToA = rl.direction(a, b, &rl.movedBA)
+	<-done
+	rl.end(nil)
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return rl.aToB, rl.bToA, rl.cause
+}
+
+type relay struct {
+	r          *Relayer
+	a, b       net.Conn
+	aToB, bToA int64
+	movedAB    atomic.Int64 // bytes delivered so far, for the idle watch
+	movedBA    atomic.Int64
+	timer      *time.Timer
+	lastSeen   int64 // movedAB+movedBA at the last idle check
+
+	mu     sync.Mutex
+	ended  bool
+	cause  error // the first error; nil for a clean end
+	active int   // directions still running
+}
+
+// end ends the relay with cause (nil: a clean end) unless it has ended
+// already: it closes both conns, which wakes a direction blocked on either.
+func (rl *relay) end(cause error) {
+	rl.mu.Lock()
+	if rl.ended {
+		rl.mu.Unlock()
+		return
+	}
+	rl.ended, rl.cause = true, cause
+	rl.mu.Unlock()
+	_ = rl.a.Close()
+	_ = rl.b.Close()
+}
+
+// watch checks progress every quarter of the idle timeout.
+func (rl *relay) watch() {
+	idle := rl.r.IdleTimeout
+	var quiet time.Duration
+	step := idle / 4
+	rl.timer = time.AfterFunc(step, func() {
+		seen := rl.movedAB.Load() + rl.movedBA.Load()
+		if seen != rl.lastSeen {
+			rl.lastSeen, quiet = seen, 0
+		} else if quiet += step; quiet >= idle {
+			rl.end(fmt.Errorf("zerocopy: Relay: no byte in either direction for %v: %w", idle, os.ErrDeadlineExceeded))
+			return
+		}
+		rl.timer.Reset(step)
+	})
+}
+
+// direction moves src to dst until EOF or an error, then half-closes dst
+// (EOF) or ends the relay (error). It returns the bytes dst accepted.
+func (rl *relay) direction(dst, src net.Conn, moved *atomic.Int64) int64 {
+	var t tally
+	n, err := relaySplice(dst, src, moved, &t)
+	if err == nil && !t.ran {
+		var m int64
+		m, err = rl.copyBuffered(dst, src, moved, &t)
+		n += m
+	}
+	if rl.r.Observe != nil {
+		rl.r.Observe(t.report())
+	}
+	if err != nil {
+		rl.end(err)
+		return n
+	}
+	if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite() // errors here mean the relay is ending anyway
+	}
+	return n
+}
+
+// copyBuffered is the buffered path of a direction: Copier's loop, with
+// each write counted as it lands.
+func (rl *relay) copyBuffered(dst io.Writer, src io.Reader, moved *atomic.Int64, t *tally) (int64, error) {
+	c := Copier{BufferSize: rl.r.BufferSize}
+	return c.buffered(&countingWriter{w: dst, n: moved}, src, false, t)
+}
+
+// countingWriter advances n by every byte w accepts.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n.Add(int64(k))
+	return k, err
+}

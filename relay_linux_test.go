@@ -1,0 +1,126 @@
+//go:build linux
+
+package zerocopy_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zerocopy-go/zerocopy"
+	"github.com/zerocopy-go/zerocopy/internal/splicer"
+	"github.com/zerocopy-go/zerocopy/internal/testutil"
+)
+
+func openFDs(t *testing.T) int {
+	d, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(d)
+}
+
+// pipeFDs counts the pipe descriptors the process has open, after the
+// pool's idle pipes (the process's, not any relay's) are dropped.
+func pipeFDs(t *testing.T) int {
+	splicer.Drop()
+	d, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	n := 0
+	for _, e := range d {
+		if target, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && strings.HasPrefix(target, "pipe:") {
+			n++
+		}
+	}
+	return n
+}
+
+func requireNoPipesHeld(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool { _, _, held := splicer.Stats(); return held == 0 }, 5*time.Second, 5*time.Millisecond)
+}
+
+// TestRelayFaults injects errors into the splice calls of the client ->
+// server direction (those touching the server-side conn b) and checks that
+// every byte the client sent arrives once, or that the count is exact.
+func TestRelayFaults(t *testing.T) {
+	if !zerocopy.FastPaths {
+		t.Skip("no splice in this build")
+	}
+	const size = 4<<20 + 7
+	cases := []struct {
+		name  string
+		fault testutil.Fault
+		fatal syscall.Errno
+	}{
+		{"EINVAL@1", testutil.Fault{Call: 1, Errno: syscall.EINVAL}, 0},
+		{"EINVAL@3", testutil.Fault{Call: 3, Errno: syscall.EINVAL}, 0},
+		{"ENOSYS@2", testutil.Fault{Call: 2, Errno: syscall.ENOSYS}, 0},
+		{"short@2", testutil.Fault{Call: 2, Short: 1}, 0},
+		{"EINTR@2", testutil.Fault{Call: 2, Errno: syscall.EINTR}, 0},
+		{"EPIPE@3", testutil.Fault{Call: 3, Errno: syscall.EPIPE}, syscall.EPIPE},
+		{"EIO@3", testutil.Fault{Call: 3, Errno: syscall.EIO}, syscall.EIO},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			testutil.NoLeaks(t)
+			t.Cleanup(zerocopy.ResetRefused)
+			client, a := testutil.TCPPair(t)
+			b, server := testutil.TCPPair(t)
+			testutil.InjectSpliceOn(t, testutil.FD(t, b), tc.fault, testutil.Fault{Short: 256 << 10})
+			data := testutil.Data(9, size)
+			r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)
+			got := testutil.Collect(t, server)
+			go func() {
+				_, _ = client.Write(data)
+				_ = client.CloseWrite()
+			}()
+			if tc.fatal == 0 {
+				arrived := got()
+				testutil.RequireBytes(t, data, arrived)
+				require.NoError(t, server.CloseWrite())
+				r.wait(t)
+				require.NoError(t, r.err)
+				require.Equal(t, int64(size), r.aToB)
+				return
+			}
+			r.wait(t)
+			require.ErrorIs(t, r.err, tc.fatal)
+			arrived := got()
+			require.Equal(t, int64(len(arrived)), r.aToB, "the count is what arrived")
+			testutil.RequireBytes(t, data[:len(arrived)], arrived)
+		})
+	}
+}
+
+// TestRelayPipe2Fails: with no pipe to be had (EMFILE under a descriptor
+// limit), the relay runs buffered instead of failing the connection.
+func TestRelayPipe2Fails(t *testing.T) {
+	if !zerocopy.FastPaths {
+		t.Skip("no splice in this build")
+	}
+	testutil.NoLeaks(t)
+	splicer.Drop()
+	testutil.InjectPipe2(t, syscall.EMFILE)
+	client, a := testutil.TCPPair(t)
+	b, server := testutil.TCPPair(t)
+	r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)
+	data := testutil.Data(10, 1<<20)
+	got := testutil.Collect(t, server)
+	_, err := client.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, client.CloseWrite())
+	testutil.RequireBytes(t, data, got())
+	require.NoError(t, server.CloseWrite())
+	r.wait(t)
+	require.NoError(t, r.err)
+	require.Equal(t, int64(len(data)), r.aToB)
+	for _, rep := range r.reports {
+		require.Equal(t, zerocopy.MethodBuffered, rep.Method)
+		require.ErrorIs(t, rep.Fallback, syscall.EMFILE)
+		require.ErrorIs(t, rep.Fallback, zerocopy.ErrUnsupported)
+	}
+}
