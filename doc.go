@@ -55,12 +55,17 @@
 //	copy a stream as io.Copy would, faster           zerocopy.Copy, zerocopy.CopyN
 //	serve byte ranges of one shared file             zerocopy.SendFile
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
+//	proxy two conns both ways (half-close, idle)     zerocopy.Relay, zerocopy.Relayer
 //	socket to socket, tee a stream, vmsplice         splice
 //	random access to a file as a []byte              mmap
 //	stream huge files without evicting the cache     directio, Copier.DirectIOThreshold
 //
 // # Caveats
 //
+//   - Relay takes the two conns over: it owns their deadlines while it
+//     runs and closes both before it returns. A relay waiting for data
+//     holds no pipe; one with bytes in flight holds one pipe (two
+//     descriptors) per direction.
 //   - By reference: sendfile and splice pass page-cache pages, not copies.
 //     Bytes of a file overwritten after SendFile returned but before the
 //     receiver read them can arrive as the new bytes. Do not rewrite a file
