@@ -116,10 +116,9 @@ type relay struct {
 	timer      *time.Timer
 	lastSeen   int64 // movedAB+movedBA at the last idle check
 
-	mu     sync.Mutex
-	ended  bool
-	cause  error // the first error; nil for a clean end
-	active int   // directions still running
+	mu    sync.Mutex
+	ended bool
+	cause error // the first error; nil for a clean end
 }
 
 // end ends the relay with cause (nil: a clean end) unless it has ended

@@ -1,10 +1,6 @@
 package sys
 
-import (
-	"syscall"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // The raw system calls. Tests replace them (through internal/testutil) to
 // inject errno values, short transfers and (0, nil) results; production
@@ -188,10 +184,4 @@ func parseRelease(s string) (major, minor int, ok bool) {
 		}
 	}
 	return parts[0], parts[1], i == 1
-}
-
-// errnoOf returns the errno inside err, or 0.
-func errnoOf(err error) syscall.Errno {
-	e, _ := err.(syscall.Errno)
-	return e
 }
