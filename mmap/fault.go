@@ -71,10 +71,19 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	data := m.r.data
 	if _, ok := sys.RawConn(w); ok {
 		// The kernel reads the pages in write(2): a page past the file's
-		// end is EFAULT there, not SIGBUS. Protect anyway, for a
+		// end is EFAULT there, not SIGBUS, but the zero-filled rest of the
+		// file's last page is sent without complaint. So each chunk stops
+		// at the file's end as fstat reports it. Protect anyway, for a
 		// syscall.Conn wrapper whose Write touches the bytes in Go.
 		for written < int64(len(data)) {
-			chunk := data[written:min(int64(len(data)), written+fdChunk)]
+			end := min(int64(len(data)), written+fdChunk)
+			if fe := m.fileEnd(); fe < end {
+				if fe <= written {
+					return written, m.truncated("WriteTo", written)
+				}
+				end = fe
+			}
+			chunk := data[written:end]
 			var k int
 			var werr error
 			if protect(func() { k, werr = w.Write(chunk) }) {
@@ -104,6 +113,14 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	buf := *bp
 	for written < int64(len(data)) {
 		k, fault := copyProtected(buf, data[written:], false)
+		if !fault && written+int64(k) < int64(len(data)) && !m.pageReadable(written+int64(k)) {
+			// The file now ends before the next page: the rest of this
+			// chunk's last page may be the kernel's zero fill.
+			fault = true
+		}
+		if fault {
+			k = m.clamp(written, k)
+		}
 		if k > 0 {
 			nw, werr := w.Write(buf[:k])
 			written += int64(nw)
@@ -121,13 +138,31 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	return written, nil
 }
 
+// pageReadable reports whether the page holding byte at of the mapping, or
+// the next page boundary after it, can be read (it is within the file).
+func (m *Mapping) pageReadable(at int64) bool {
+	ps, delta := int64(pageSize), int64(m.r.delta)
+	next := (delta+at+ps-1)/ps*ps - delta // the first page boundary at or after at
+	if next >= int64(len(m.r.data)) {
+		return true
+	}
+	return !protect(func() { touch(&m.r.data[next]) })
+}
+
+// touch loads *b: a fault there is the test. Not inlined, so the load is
+// not optimized away.
+//
+//go:noinline
+func touch(b *byte) byte { return *b }
+
 // writePages writes the next left bytes of the mapping from written one page
 // at a time (pages of the file, counted from the mapping's aligned start),
-// until a page faults (ErrTruncated) or they are all written (nil: the
-// caller goes on).
+// up to the file's end as fstat reports it, until a page faults
+// (ErrTruncated) or they are all written (nil: the caller goes on).
 func (m *Mapping) writePages(w io.Writer, written, left int64) (int64, error) {
 	data, ps, delta := m.r.data, int64(pageSize), int64(m.r.delta)
-	end := written + left
+	want := written + left
+	end := min(want, m.fileEnd())
 	for written < end {
 		next := ((delta+written)/ps+1)*ps - delta
 		p := data[written:min(next, end)]
@@ -146,6 +181,9 @@ func (m *Mapping) writePages(w io.Writer, written, left int64) (int64, error) {
 		if k != len(p) {
 			return written, io.ErrShortWrite
 		}
+	}
+	if written < want {
+		return written, m.truncated("WriteTo", written) // the file ends here
 	}
 	return written, nil
 }

@@ -202,8 +202,10 @@ func (m *Mapping) Len() int {
 
 // ReadAt copies len(p) bytes from offset off of the mapping into p
 // (io.ReaderAt). At the mapping's end it returns the bytes there and io.EOF.
-// If the file shrank under the mapping, it returns the bytes copied before
-// the first missing page and an error wrapping ErrTruncated.
+// If the file shrank under the mapping and the read reached a missing
+// page, it returns an error wrapping ErrTruncated and n counts the file's
+// bytes only: the zero-filled rest of its last page is not counted (the
+// file's size is read with fstat after the fault).
 func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -222,6 +224,7 @@ func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n, fault := copyProtected(p, data[off:], false)
 	if fault {
+		n = m.clamp(off, n)
 		return n, m.truncated("ReadAt", off+int64(n))
 	}
 	if n < len(p) {
@@ -233,8 +236,8 @@ func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 // WriteAt copies p into the mapping at offset off (io.WriterAt). A
 // ReadOnly mapping returns ErrReadOnly. A range past the mapping's end is
 // refused whole (Resize first). If the file shrank under the mapping, it
-// returns the bytes written before the first missing page and an error
-// wrapping ErrTruncated.
+// returns an error wrapping ErrTruncated and n counts the bytes written
+// within the file's new size (fstat after the fault).
 func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -253,9 +256,28 @@ func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
 	}
 	n, fault := copyProtected(data[off:], p, true)
 	if fault {
+		n = m.clamp(off, n)
 		return n, m.truncated("WriteAt", off+int64(n))
 	}
 	return n, nil
+}
+
+// fileEnd returns the offset in the mapping where the file ends now
+// (fstat), at most the mapping's length; the mapping's length if fstat
+// fails. The last page of a shrunk file is still mapped past that end,
+// zero-filled by the kernel: bytes there are not the file's.
+func (m *Mapping) fileEnd() int64 {
+	end := int64(len(m.r.data))
+	if fi, err := m.r.file.Stat(); err == nil {
+		end = min(end, max(0, fi.Size()-m.r.off))
+	}
+	return end
+}
+
+// clamp returns n, the bytes moved from offset off of the mapping before a
+// fault, less those past the file's end.
+func (m *Mapping) clamp(off int64, n int) int {
+	return int(max(0, min(int64(n), m.fileEnd()-off)))
 }
 
 func (m *Mapping) truncated(op string, at int64) error {
@@ -266,8 +288,11 @@ func (m *Mapping) truncated(op string, at int64) error {
 // one CPU copy fewer than read+write. A w with a descriptor (syscall.Conn)
 // gets the mapped pages directly; any other w gets them through a small
 // bounce buffer, so a fault never leaves w half-written. If the file shrank
-// under the mapping, WriteTo returns the bytes written before the first
-// missing page and an error wrapping ErrTruncated.
+// under the mapping, WriteTo returns an error wrapping ErrTruncated and the
+// bytes written, which are the file's bytes only: w never gets the
+// zero-filled rest of the file's last page. (A descriptor's chunks of up to
+// 1 MiB are bounded by an fstat of the file before each; a truncation
+// racing with one write(2) can still cost that guarantee for that write.)
 func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
