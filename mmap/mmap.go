@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -81,6 +82,26 @@ type region struct {
 	data  []byte   // the caller's window into mem
 	off   int64    // file offset of data[0]
 	delta int      // off minus the page-aligned offset mem starts at
+	// exposed is set once Bytes has handed out the memory: from then on
+	// only Close (or Resize) unmaps it, never the garbage collector.
+	exposed atomic.Bool
+}
+
+// collected is the cleanup of a Mapping the garbage collector found
+// unreachable without Close. It closes the descriptor, and unmaps the
+// memory only if Bytes never handed it out: a slice from Bytes does not
+// keep the Mapping reachable (the GC does not see into memory it did not
+// allocate), so unmapping would leave the program holding a slice to
+// nothing, and the next access would die of SIGSEGV.
+func (r *region) collected() {
+	if !r.exposed.Load() {
+		_ = r.release()
+		return
+	}
+	if r.file != nil {
+		_ = r.file.Close()
+		r.file = nil
+	}
 }
 
 func (r *region) release() error {
@@ -96,6 +117,9 @@ func (r *region) release() error {
 
 // Map maps length bytes of f starting at offset. A length of 0 maps to the
 // end of the file. Any offset is accepted: page alignment is handled inside.
+// A range that reaches past the end of the file (an offset past it, or
+// offset+length beyond it) is refused with an error: Map never grows the
+// file, and pages past its end would fault on access; grow the file first.
 // An empty range (an empty file, or offset at EOF with length 0) gives a
 // valid empty mapping without an mmap call.
 //
@@ -148,7 +172,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 		}
 	}
 	m := &Mapping{r: r, mode: mode}
-	m.cleanup = runtime.AddCleanup(m, func(r *region) { _ = r.release() }, r)
+	m.cleanup = runtime.AddCleanup(m, (*region).collected, r)
 	return m, nil
 }
 
@@ -181,12 +205,19 @@ func Open(name string) (*Mapping, error) {
 // runtime/debug.SetPanicOnFault(true). ReadAt, WriteAt and WriteTo are
 // protected and return ErrTruncated instead. The slice is invalid after
 // Close or Resize.
+//
+// The slice does not keep the Mapping reachable. So that a program which
+// keeps only the slice never crashes, a Mapping whose Bytes were handed
+// out is never unmapped by the garbage collector: if it is dropped without
+// Close, its descriptor is closed but the memory stays mapped until the
+// process exits. Call Close when done with the slice.
 func (m *Mapping) Bytes() []byte {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.r == nil {
 		return nil
 	}
+	m.r.exposed.Store(true)
 	return m.r.data
 }
 
@@ -335,7 +366,9 @@ func (m *Mapping) Advise(a Advice) error {
 
 // Lock keeps the mapping's pages in memory (mlock). Past RLIMIT_MEMLOCK it
 // returns an error naming the limit. A kernel without mlock (ENOSYS) is not
-// an error.
+// an error. Where the mapping is the portable in-memory copy (platforms
+// without mmap, and the purego build), Lock returns an error wrapping
+// ErrUnsupported and Unlock does nothing and returns nil.
 func (m *Mapping) Lock() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -348,7 +381,8 @@ func (m *Mapping) Lock() error {
 	return m.r.lock()
 }
 
-// Unlock undoes Lock (munlock).
+// Unlock undoes Lock (munlock). On the portable in-memory copy it does
+// nothing and returns nil.
 func (m *Mapping) Unlock() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
