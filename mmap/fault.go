@@ -48,6 +48,8 @@ func copyProtected(dst, src []byte, mappedDst bool) (n int, fault bool) {
 			if mappedDst {
 				mapped = dst
 			}
+			// unsafe: only the address is read (to find the page boundary);
+			// the copy itself goes through the slices, bounds-checked.
 			c := pageSize - int(uintptr(unsafe.Pointer(&mapped[n]))%uintptr(pageSize))
 			c = min(c, total-n)
 			copy(dst[n:n+c], src[n:n+c])
