@@ -9,7 +9,8 @@
 // zerocopy.Copier applies it by itself once DirectIOThreshold is set.
 // Measured on the project machine: in a 512 MiB memory cgroup, streaming a
 // 1 GiB file with sendfile left 0% of a warm 200 MiB file resident; with
-// this package's Reader, 100% (TestPageCacheSurvives).
+// this package's Reader, 100% (TestPageCacheSurvives, which runs with
+// ZEROCOPY_HEAVY=1: it writes 1.2 GiB and needs root and a memory cgroup).
 //
 //	f, err := directio.OpenFile("backup.tar", os.O_RDONLY, 0)
 //	if err != nil {

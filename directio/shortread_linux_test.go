@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -122,4 +123,29 @@ func injectPread(t *testing.T, fault func(call int, p []byte, real func([]byte) 
 		return orig(fd, p, off)
 	}
 	return func() int { mu.Lock(); defer mu.Unlock(); return calls }
+}
+
+// TestReopenDirectNamesFile: the reopened descriptor carries the caller's
+// file name, so a read error names that file, not /proc/self/fd/N.
+func TestReopenDirectNamesFile(t *testing.T) {
+	testutil.NoLeaks(t)
+	data := testutil.Data(91, 3*4096)
+	f := testutil.File(t, t.TempDir(), "src", data)
+	g, err := directio.ReopenDirect(f)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = g.Close() })
+	require.Equal(t, f.Name(), g.Name())
+	injectPread(t, func(int, []byte, func([]byte) (int, error)) (int, error, bool) {
+		return 0, syscall.EIO, true
+	})
+	r, err := directio.NewReader(g, &directio.ReaderOptions{BlockSize: 4096, Depth: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	var b bytes.Buffer
+	n, err := r.WriteTo(&b)
+	require.ErrorIs(t, err, syscall.EIO)
+	require.Equal(t, int64(2*4096), n, "the bytes before the failing read")
+	require.Equal(t, sha256.Sum256(data[:n]), sha256.Sum256(b.Bytes()))
+	require.ErrorContains(t, err, f.Name())
+	require.NotContains(t, err.Error(), "/proc/self/fd")
 }
