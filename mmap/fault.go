@@ -75,15 +75,12 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 		// The kernel reads the pages in write(2): a page past the file's
 		// end is EFAULT there, not SIGBUS, but the zero-filled rest of the
 		// file's last page is sent without complaint. So each chunk stops
-		// at the file's end as fstat reports it. Protect anyway, for a
-		// syscall.Conn wrapper whose Write touches the bytes in Go.
+		// at the file's end (inFile). Protect anyway, for a syscall.Conn
+		// wrapper whose Write touches the bytes in Go.
 		for written < int64(len(data)) {
-			end := min(int64(len(data)), written+fdChunk)
-			if fe := m.fileEnd(); fe < end {
-				if fe <= written {
-					return written, m.truncated("WriteTo", written)
-				}
-				end = fe
+			end := m.inFile(written, min(int64(len(data)), written+fdChunk))
+			if end <= written {
+				return written, m.truncated("WriteTo", written)
 			}
 			chunk := data[written:end]
 			var k int
@@ -115,12 +112,11 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	buf := *bp
 	for written < int64(len(data)) {
 		k, fault := copyProtected(buf, data[written:], false)
-		if !fault && written+int64(k) < int64(len(data)) && !m.pageReadable(written+int64(k)) {
-			// The file now ends before the next page: the rest of this
-			// chunk's last page may be the kernel's zero fill.
-			fault = true
-		}
-		if fault {
+		if end := m.inFile(written, written+int64(k)); end < written+int64(k) {
+			// The file now ends inside what was copied: the rest is the
+			// kernel's zero fill of its last page.
+			k, fault = int(end-written), true
+		} else if fault {
 			k = m.clamp(written, k)
 		}
 		if k > 0 {
@@ -140,15 +136,26 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	return written, nil
 }
 
-// pageReadable reports whether the page holding byte at of the mapping, or
-// the next page boundary after it, can be read (it is within the file).
-func (m *Mapping) pageReadable(at int64) bool {
-	ps, delta := int64(pageSize), int64(m.r.delta)
-	next := (delta+at+ps-1)/ps*ps - delta // the first page boundary at or after at
-	if next >= int64(len(m.r.data)) {
-		return true
+// inFile returns end, or less if the file now ends before byte end of the
+// mapping. Pages past a file's end are missing from the first one on, and
+// the last page is zero-filled past the end: if the page holding byte
+// end-1 and the page after it can both be read, [start, end) is all the
+// file's. Otherwise fstat tells where the file ends. Two loads per call,
+// and a system call only once a page is missing.
+func (m *Mapping) inFile(start, end int64) int64 {
+	if end <= start {
+		return end
 	}
-	return !protect(func() { touch(&m.r.data[next]) })
+	data, ps, delta := m.r.data, int64(pageSize), int64(m.r.delta)
+	next := (delta+end+ps-1)/ps*ps - delta // the first page boundary at or after end
+	ok := !protect(func() { touch(&data[end-1]) })
+	if ok && next < int64(len(data)) {
+		ok = !protect(func() { touch(&data[next]) })
+	}
+	if ok {
+		return end
+	}
+	return max(start, min(end, m.fileEnd()))
 }
 
 // touch loads *b: a fault there is the test. Not inlined, so the load is

@@ -321,9 +321,10 @@ func (m *Mapping) truncated(op string, at int64) error {
 // bounce buffer, so a fault never leaves w half-written. If the file shrank
 // under the mapping, WriteTo returns an error wrapping ErrTruncated and the
 // bytes written, which are the file's bytes only: w never gets the
-// zero-filled rest of the file's last page. (A descriptor's chunks of up to
-// 1 MiB are bounded by an fstat of the file before each; a truncation
-// racing with one write(2) can still cost that guarantee for that write.)
+// zero-filled rest of the file's last page. (Before each write of up to
+// 1 MiB, WriteTo checks that the pages at its end are still the file's; a
+// truncation racing with that one write(2) can still cost the guarantee
+// for it.)
 func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
