@@ -219,8 +219,9 @@ func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (writt
 
 // directCopy streams a regular-file source at least c.DirectIOThreshold
 // bytes large through a direct-I/O Reader. used is false when it did not
-// apply (no threshold, a smaller or non-regular source, O_DIRECT refused):
-// the usual paths then run, from the same byte.
+// apply (no threshold, a smaller or non-regular source, O_DIRECT refused at
+// open, or the first direct read failed before any byte moved): the usual
+// paths then run, from the same byte, and t records why.
 func (c *Copier) directCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, done bool, err error, used bool) {
 	f, ok := src.(*os.File)
 	if c.DirectIOThreshold <= 0 || !ok || remain == 0 {
@@ -250,11 +251,21 @@ func (c *Copier) directCopy(dst io.Writer, src any, off, remain int64, t *tally)
 		t.note(err)
 		return 0, false, nil, false
 	}
-	lw := &limitWriter{w: dst, left: remain}
+	rw := &recordWriter{w: dst}
+	lw := &limitWriter{w: rw, left: remain}
 	n, err = r.WriteTo(lw)
 	_ = r.Close()
 	if err == errLimit {
 		err = nil
+	}
+	if n == 0 && err != nil && rw.err == nil {
+		// The O_DIRECT open succeeded but the first read failed (EINVAL,
+		// EOPNOTSUPP or EIO: FUSE, some overlay and network filesystems
+		// take O_DIRECT at open and refuse the reads). Nothing has moved
+		// and f's offset is untouched: the usual paths run from the same
+		// byte, and report the error themselves if it is real.
+		t.note(err)
+		return 0, false, nil, false
 	}
 	t.bytes[MethodDirectIO] += n
 	if err == nil {
@@ -266,6 +277,21 @@ func (c *Copier) directCopy(dst io.Writer, src any, off, remain int64, t *tally)
 		}
 	}
 	return n, err == nil, err, true
+}
+
+// recordWriter passes writes on to w and keeps w's first error, so that a
+// failure of the destination is told apart from a failure of the source.
+type recordWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (r *recordWriter) Write(p []byte) (int, error) {
+	n, err := r.w.Write(p)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
 }
 
 // limitWriter passes on at most left bytes (left < 0: all), then stops the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 	"unsafe"
 
@@ -35,6 +36,8 @@ func AlignedBuffer(size, align int) []byte {
 	}
 	b := make([]byte, size+align)
 	skip := 0
+	// unsafe: only the address is read, to find the aligned start inside b;
+	// the result is a subslice of b, so the GC keeps tracking the memory.
 	if rem := int(uintptr(unsafe.Pointer(&b[0])) & uintptr(align-1)); rem != 0 {
 		skip = align - rem
 	}
@@ -63,24 +66,45 @@ const (
 // current offset, even an unaligned one. f stays the caller's; the Reader
 // never closes it, and sets its offset after the bytes returned when it
 // reaches EOF or is closed. A Reader is for one goroutine.
+//
+// A short or zero read before the end of the file that fstat reports is
+// read again, never taken as the end; a file that shrinks while it is read
+// gives an error wrapping io.ErrUnexpectedEOF that names the file and the
+// offset.
+//
+// The read-ahead goroutines stop at EOF, at the first error and at Close.
+// Call Close when done with a Reader that may not have reached EOF: it
+// stops them at once, waits for the reads in flight and sets f's offset. A
+// Reader dropped without Close has its goroutines stopped by a cleanup
+// after the garbage collector finds it unreachable (f's offset is then not
+// set); that is a safety net, not a substitute for Close.
 type Reader struct {
-	f      *os.File
-	direct bool
-	align  Alignment
-	bs     int
-	depth  int
-	pos    int64 // file offset of the next byte to return
-	base   int64 // aligned file offset of block 0
-	skip   int   // bytes of block 0 before the start
+	a       *ahead
+	pos     int64   // file offset of the next byte to return
+	next    int     // index of the block after cur
+	cur     *result // block being consumed (nil: none)
+	at      int     // read position in cur.buf
+	err     error   // sticky: io.EOF or a read error
+	closed  bool
+	cleanup runtime.Cleanup
+}
 
-	slots  []slot
-	done   chan struct{}
-	wg     sync.WaitGroup
-	next   int     // index of the block after cur
-	cur    *result // block being consumed (nil: none)
-	at     int     // read position in cur.buf
-	err    error   // sticky: io.EOF or a read error
-	closed bool
+// ahead is what the read-ahead goroutines share. It is apart from the
+// Reader so that the goroutines do not keep the Reader reachable: a Reader
+// dropped unclosed is collected, and its cleanup stops them.
+type ahead struct {
+	f        *os.File
+	direct   bool
+	align    Alignment
+	bs       int
+	depth    int
+	base     int64 // aligned file offset of block 0
+	skip     int   // bytes of block 0 before the start
+	size     int64 // the file's size at NewReader (fstat; 0 if unknown)
+	slots    []slot
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
 }
 
 type slot struct {
@@ -111,28 +135,33 @@ func NewReader(f *os.File, opt *ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("directio: NewReader: %w", err)
 	}
-	r := &Reader{f: f, direct: isDirect(f), pos: pos, depth: o.Depth, bs: o.BlockSize}
-	r.align = safeAlignment
-	if a, err := AlignmentOf(f); err == nil {
-		r.align = a
+	a := &ahead{f: f, direct: isDirect(f), depth: o.Depth, bs: o.BlockSize}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		a.size = fi.Size()
 	}
-	if r.depth == 0 {
-		r.depth = defaultDepth
+	a.align = safeAlignment
+	if al, err := AlignmentOf(f); err == nil {
+		a.align = al
 	}
-	if r.bs == 0 {
-		r.bs = defaultBlock
+	if a.depth == 0 {
+		a.depth = defaultDepth
 	}
-	r.bs = roundUp(r.bs, r.align.Offset)
-	r.base = pos &^ int64(r.align.Offset-1)
-	r.skip = int(pos - r.base)
-	r.done = make(chan struct{})
-	r.slots = make([]slot, r.depth)
-	for i := range r.slots {
-		r.slots[i] = slot{results: make(chan result, 1), free: make(chan []byte, 1)}
-		r.slots[i].free <- AlignedBuffer(r.bs, max(r.align.Memory, 1))
-		r.wg.Add(1)
-		go r.worker(i)
+	if a.bs == 0 {
+		a.bs = defaultBlock
 	}
+	a.bs = roundUp(a.bs, a.align.Offset)
+	a.base = pos &^ int64(a.align.Offset-1)
+	a.skip = int(pos - a.base)
+	a.done = make(chan struct{})
+	a.slots = make([]slot, a.depth)
+	for i := range a.slots {
+		a.slots[i] = slot{results: make(chan result, 1), free: make(chan []byte, 1)}
+		a.slots[i].free <- AlignedBuffer(a.bs, max(a.align.Memory, 1))
+		a.wg.Add(1)
+		go a.worker(i)
+	}
+	r := &Reader{a: a, pos: pos}
+	r.cleanup = runtime.AddCleanup(r, (*ahead).stop, a)
 	return r, nil
 }
 
@@ -145,24 +174,27 @@ func roundUp(n, a int) int {
 
 // Direct reports whether the Reader bypasses the page cache (O_DIRECT);
 // false means buffered reads with drop-behind.
-func (r *Reader) Direct() bool { return r.direct }
+func (r *Reader) Direct() bool { return r.a.direct }
+
+// stop tells the workers to return. It does not wait for them.
+func (a *ahead) stop() { a.stopOnce.Do(func() { close(a.done) }) }
 
 // worker reads blocks i, i+depth, i+2*depth, ... into its slot's buffer.
-func (r *Reader) worker(i int) {
-	defer r.wg.Done()
-	s := r.slots[i]
-	for b := int64(i); ; b += int64(r.depth) {
+func (a *ahead) worker(i int) {
+	defer a.wg.Done()
+	s := a.slots[i]
+	for b := int64(i); ; b += int64(a.depth) {
 		var buf []byte
 		select {
 		case buf = <-s.free:
-		case <-r.done:
+		case <-a.done:
 			return
 		}
-		off := r.base + b*int64(r.bs)
-		n, err := r.readBlock(buf, off)
+		off := a.base + b*int64(a.bs)
+		n, err := a.readBlock(buf, off)
 		select {
 		case s.results <- result{buf: buf, n: n, err: err, off: off}:
-		case <-r.done:
+		case <-a.done:
 			return
 		}
 		if err != nil || n < len(buf) {
@@ -171,21 +203,47 @@ func (r *Reader) worker(i int) {
 	}
 }
 
-// readBlock fills buf from off. A direct read returns an unaligned count
-// only at EOF; asking again at that unaligned offset would be EINVAL.
-func (r *Reader) readBlock(buf []byte, off int64) (int, error) {
-	n := 0
+// maxStalls bounds the reads in a row that make no progress although the
+// file has bytes there.
+const maxStalls = 3
+
+// readBlock fills buf from off. A read that returns 0, or (direct) an
+// unaligned count, ends the block only at the end of the file as fstat
+// reports it then. Before that end it is read again (a direct read from the
+// aligned offset at or before it: the next unaligned offset would be
+// EINVAL), and reported after maxStalls reads without progress. A file that
+// has become shorter than it was at NewReader is reported at once.
+func (a *ahead) readBlock(buf []byte, off int64) (int, error) {
+	n, stalls := 0, 0
 	for n < len(buf) {
-		k, err := pread(r.f, buf[n:], off+int64(n))
+		k, err := pread(a.f, buf[n:], off+int64(n))
 		if err != nil {
-			return n, fmt.Errorf("directio: read %s at %d: %w", r.f.Name(), off+int64(n), err)
-		}
-		if k == 0 {
-			break
+			return n, fmt.Errorf("directio: read %s at %d: %w", a.f.Name(), off+int64(n), err)
 		}
 		n += k
-		if r.direct && n%r.align.Offset != 0 {
-			break
+		if k > 0 && (!a.direct || n%a.align.Offset == 0) {
+			stalls = 0
+			continue
+		}
+		at := off + int64(n)
+		fi, err := a.f.Stat()
+		if err != nil {
+			return n, fmt.Errorf("directio: read %s at %d: %w", a.f.Name(), at, err)
+		}
+		size := fi.Size()
+		if at >= size {
+			if at < a.size {
+				return n, fmt.Errorf("directio: read %s at %d: the file shrank to %d bytes while being read (%d at the start): %w",
+					a.f.Name(), at, size, a.size, io.ErrUnexpectedEOF)
+			}
+			return n, nil // the end of the file
+		}
+		if stalls++; stalls >= maxStalls {
+			return n, fmt.Errorf("directio: read %s at %d: %d reads in a row stopped short (last %d bytes) before the end of the file (%d bytes): %w",
+				a.f.Name(), at, stalls, k, size, io.ErrUnexpectedEOF)
+		}
+		if a.direct {
+			n &^= a.align.Offset - 1
 		}
 	}
 	return n, nil
@@ -200,44 +258,53 @@ func (r *Reader) block() bool {
 		r.err = errReaderClosed
 		return false
 	}
-	s := r.slots[r.next%r.depth]
+	s := r.a.slots[r.next%r.a.depth]
 	res := <-s.results
 	r.next++
-	if res.err != nil {
-		r.err = res.err
-		s.free <- res.buf
-		return false
-	}
 	r.cur = &res
 	r.at = 0
 	if r.next == 1 {
-		r.at = r.skip
+		r.at = r.a.skip
 	}
 	if r.at >= res.n {
 		r.release()
-		r.err = io.EOF
-		r.reposition()
 		return false
 	}
 	return true
 }
 
 // release hands the current block's buffer back to its worker and, in
-// buffered mode, drops the consumed range from the page cache.
+// buffered mode, drops the consumed range from the page cache. After the
+// last block (short, or read with an error: its bytes before the error are
+// returned first) it records the end.
 func (r *Reader) release() {
 	if r.cur == nil {
 		return
 	}
-	if !r.direct {
-		dropBehind(r.f, r.cur.off, int64(r.cur.n))
+	if !r.a.direct && r.cur.n > 0 {
+		dropBehind(r.a.f, r.cur.off, int64(r.cur.n))
 	}
-	last := r.cur.n < len(r.cur.buf)
-	r.slots[(r.next-1)%r.depth].free <- r.cur.buf
+	last := r.cur.n < len(r.cur.buf) || r.cur.err != nil
+	err := r.cur.err
+	r.a.slots[(r.next-1)%r.a.depth].free <- r.cur.buf
 	r.cur = nil
 	if last {
-		r.err = io.EOF
-		r.reposition()
+		r.end(err)
 	}
+}
+
+// end records the end of the stream, io.EOF (f's offset then goes after
+// the bytes returned) or err, and stops the workers.
+func (r *Reader) end(err error) {
+	if r.err == nil {
+		if err != nil {
+			r.err = err
+		} else {
+			r.err = io.EOF
+			r.reposition()
+		}
+	}
+	r.a.stop()
 }
 
 var errReaderClosed = errors.New("directio: Reader is closed")
@@ -289,19 +356,21 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // reposition leaves f's offset after the bytes returned.
-func (r *Reader) reposition() { _, _ = r.f.Seek(r.pos, io.SeekStart) }
+func (r *Reader) reposition() { _, _ = r.a.f.Seek(r.pos, io.SeekStart) }
 
-// Close stops the read-ahead goroutines, frees the buffers and sets f's
-// offset after the bytes returned. It does not close f.
+// Close stops the read-ahead goroutines, waits for the reads in flight,
+// frees the buffers and sets f's offset after the bytes returned. It does
+// not close f. After Close returns, the Reader no longer touches f.
 func (r *Reader) Close() error {
 	if r.closed {
 		return nil
 	}
 	r.closed = true
-	close(r.done)
-	r.wg.Wait()
+	r.cleanup.Stop()
+	r.a.stop()
+	r.a.wg.Wait()
 	r.cur = nil
-	r.slots = nil
-	_, err := r.f.Seek(r.pos, io.SeekStart)
+	r.a.slots = nil
+	_, err := r.a.f.Seek(r.pos, io.SeekStart)
 	return err
 }

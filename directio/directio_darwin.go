@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // OpenFile opens name and turns the page cache off for it with
@@ -24,12 +24,12 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	var ferr error
-	if err := rc.Control(func(fd uintptr) { _, ferr = unix.FcntlInt(fd, unix.F_NOCACHE, 1) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { ferr = sys.NoCache(int(fd), true) }); err != nil {
 		ferr = err
 	}
 	if ferr != nil {
 		f.Close()
-		return nil, fmt.Errorf("directio: OpenFile %s: fcntl F_NOCACHE: %w", name, ferr)
+		return nil, fmt.Errorf("directio: OpenFile %s: fcntl F_NOCACHE: %w", name, os.NewSyscallError("fcntl", ferr))
 	}
 	return f, nil
 }

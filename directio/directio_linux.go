@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -18,11 +17,11 @@ import (
 // gives an error wrapping ErrUnsupported that names it; other errors,
 // EINVAL from bad flags among them, are returned as they are.
 func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
-	f, err := os.OpenFile(name, flag|unix.O_DIRECT, perm)
+	f, err := os.OpenFile(name, flag|sys.O_DIRECT, perm)
 	if err == nil {
 		return f, nil
 	}
-	if !errors.Is(err, unix.EINVAL) {
+	if !errors.Is(err, syscall.EINVAL) {
 		return nil, err
 	}
 	// EINVAL: is it O_DIRECT the filesystem refuses, or the flags?
@@ -36,21 +35,22 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 
 // ReopenDirect opens f's file again with O_DIRECT, read-only, through
 // /proc/self/fd: a new descriptor with its own offset (at 0) and flags, so
-// f's own flags are never touched. The caller closes it.
+// f's own flags are never touched. The new *os.File carries f's name, so
+// its errors name the caller's file. The caller closes it.
 func ReopenDirect(f *os.File) (*os.File, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), err)
 	}
 	var path string
 	if err := rc.Control(func(fd uintptr) { path = "/proc/self/fd/" + strconv.Itoa(int(fd)) }); err != nil {
-		return nil, err
-	}
-	g, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
-	if err != nil {
 		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), err)
 	}
-	return g, nil
+	fd, err := sys.OpenFlags(path, os.O_RDONLY|sys.O_DIRECT, 0)
+	if err != nil {
+		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), os.NewSyscallError("open", err))
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // AlignmentOf reports the direct-I/O alignment of f's file from statx
@@ -60,31 +60,25 @@ func AlignmentOf(f *os.File) (Alignment, error) {
 	if err != nil {
 		return Alignment{}, fmt.Errorf("directio: AlignmentOf: %w", err)
 	}
-	var st unix.Statx_t
-	var serr error
-	if err := rc.Control(func(fd uintptr) {
-		serr = sys.Statx(int(fd), "", unix.AT_EMPTY_PATH, unix.STATX_DIOALIGN, &st)
-	}); err != nil {
+	var mem, off int
+	var ok bool
+	if err := rc.Control(func(fd uintptr) { mem, off, ok = sys.DioAlign(int(fd)) }); err != nil {
 		return Alignment{}, fmt.Errorf("directio: AlignmentOf: %w", err)
 	}
-	if serr != nil || st.Mask&unix.STATX_DIOALIGN == 0 || st.Dio_mem_align == 0 || st.Dio_offset_align == 0 {
+	if !ok {
 		return safeAlignment, nil
 	}
-	return Alignment{Memory: int(st.Dio_mem_align), Offset: int(st.Dio_offset_align)}, nil
+	return Alignment{Memory: mem, Offset: off}, nil
 }
 
 func flags(f *os.File) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0
-	}
 	fl := 0
-	_ = rc.Control(func(fd uintptr) { fl, _ = sys.FcntlInt(fd, unix.F_GETFL, 0) })
+	withFd(f, func(fd int) { fl, _ = sys.FileFlags(fd, sys.F_GETFL, 0) })
 	return fl
 }
 
-func isDirect(f *os.File) bool { return flags(f)&unix.O_DIRECT != 0 }
-func isAppend(f *os.File) bool { return flags(f)&unix.O_APPEND != 0 }
+func isDirect(f *os.File) bool { return flags(f)&sys.O_DIRECT != 0 }
+func isAppend(f *os.File) bool { return flags(f)&os.O_APPEND != 0 }
 
 func setDirect(f *os.File, on bool) error {
 	rc, err := f.SyscallConn()
@@ -93,17 +87,17 @@ func setDirect(f *os.File, on bool) error {
 	}
 	var ferr error
 	if err := rc.Control(func(fd uintptr) {
-		fl, err := sys.FcntlInt(fd, unix.F_GETFL, 0)
+		fl, err := sys.FileFlags(int(fd), sys.F_GETFL, 0)
 		if err != nil {
 			ferr = os.NewSyscallError("fcntl", err)
 			return
 		}
 		if on {
-			fl |= unix.O_DIRECT
+			fl |= sys.O_DIRECT
 		} else {
-			fl &^= unix.O_DIRECT
+			fl &^= sys.O_DIRECT
 		}
-		if _, err := sys.FcntlInt(fd, unix.F_SETFL, fl); err != nil {
+		if _, err := sys.FileFlags(int(fd), sys.F_SETFL, fl); err != nil {
 			ferr = os.NewSyscallError("fcntl", err)
 		}
 	}); err != nil {
@@ -125,7 +119,7 @@ func pread(f *os.File, b []byte, off int64) (int, error) {
 	if err := rc.Control(func(fd uintptr) {
 		for {
 			n, perr = sys.Pread(int(fd), b, off)
-			if perr != unix.EINTR {
+			if perr != syscall.EINTR {
 				return
 			}
 		}
@@ -134,6 +128,9 @@ func pread(f *os.File, b []byte, off int64) (int, error) {
 	}
 	if perr != nil {
 		return 0, os.NewSyscallError("pread", perr)
+	}
+	if n < 0 || n > len(b) {
+		return 0, fmt.Errorf("directio: pread returned %d for a %d-byte buffer", n, len(b))
 	}
 	return n, nil
 }
@@ -145,7 +142,7 @@ func withFd(f *os.File, fn func(fd int)) {
 }
 
 func dropBehind(f *os.File, off, n int64) {
-	withFd(f, func(fd int) { _ = sys.Fadvise(fd, off, n, unix.FADV_DONTNEED) })
+	withFd(f, func(fd int) { _ = sys.Fadvise(fd, off, n, sys.FADV_DONTNEED) })
 }
 
 // flushBehind starts writeback of what was just written, waits for the
@@ -153,29 +150,28 @@ func dropBehind(f *os.File, off, n int64) {
 // oflag=nocache does): dirty pages cannot be dropped until written.
 func flushBehind(f *os.File, off, n int64) {
 	withFd(f, func(fd int) {
-		_ = sys.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WRITE)
+		_ = sys.SyncFileRange(fd, off, n, sys.SYNC_FILE_RANGE_WRITE)
 		if off > 0 {
-			_ = sys.SyncFileRange(fd, 0, off, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-			_ = sys.Fadvise(fd, 0, off, unix.FADV_DONTNEED)
+			_ = sys.SyncFileRange(fd, 0, off, sys.SYNC_FILE_RANGE_WAIT_BEFORE|sys.SYNC_FILE_RANGE_WRITE|sys.SYNC_FILE_RANGE_WAIT_AFTER)
+			_ = sys.Fadvise(fd, 0, off, sys.FADV_DONTNEED)
 		}
 	})
 }
 
 var fsNames = map[int64]string{
-	unix.TMPFS_MAGIC: "tmpfs", unix.OVERLAYFS_SUPER_MAGIC: "overlay", unix.FUSE_SUPER_MAGIC: "fuse",
-	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs",
-	unix.NFS_SUPER_MAGIC: "nfs",
+	sys.TMPFS_MAGIC: "tmpfs", sys.OVERLAYFS_SUPER_MAGIC: "overlay", sys.FUSE_SUPER_MAGIC: "fuse",
+	sys.EXT4_SUPER_MAGIC: "ext4", sys.XFS_SUPER_MAGIC: "xfs", sys.BTRFS_SUPER_MAGIC: "btrfs",
+	sys.NFS_SUPER_MAGIC: "nfs",
 }
 
 func fsName(f *os.File) string {
-	var st unix.Statfs_t
 	name := "unknown"
 	withFd(f, func(fd int) {
-		if sys.Fstatfs(fd, &st) == nil {
-			if n, ok := fsNames[int64(st.Type)]; ok {
+		if typ, err := sys.FsType(fd); err == nil {
+			if n, ok := fsNames[typ]; ok {
 				name = n
 			} else {
-				name = fmt.Sprintf("type 0x%x", st.Type)
+				name = fmt.Sprintf("type 0x%x", typ)
 			}
 		}
 	})

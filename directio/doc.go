@@ -9,10 +9,18 @@
 // zerocopy.Copier applies it by itself once DirectIOThreshold is set.
 // Measured on the project machine: in a 512 MiB memory cgroup, streaming a
 // 1 GiB file with sendfile left 0% of a warm 200 MiB file resident; with
-// this package's Reader, 100% (TestPageCacheSurvives).
+// this package's Reader, 100% (TestPageCacheSurvives, which runs with
+// ZEROCOPY_HEAVY=1: it writes 1.2 GiB and needs root and a memory cgroup).
 //
 //	f, err := directio.OpenFile("backup.tar", os.O_RDONLY, 0)
-//	r, err := directio.NewReader(f, nil)   // 4 reads of 1 MiB in flight
+//	if err != nil {
+//		return err // wraps ErrUnsupported where the filesystem refuses O_DIRECT
+//	}
+//	defer f.Close()
+//	r, err := directio.NewReader(f, nil) // 4 reads of 1 MiB in flight
+//	if err != nil {
+//		return err
+//	}
 //	defer r.Close()
 //	n, err := r.WriteTo(conn)
 //
@@ -38,6 +46,28 @@
 //   - The Reader reads ahead: up to Depth blocks past what was returned
 //     have been read when it is closed. f's offset is set after the bytes
 //     returned at EOF and at Close, not after every Read.
+//   - The Reader's Depth goroutines stop at EOF, at the first error and at
+//     Close. Close a Reader you stop reading early: a Reader dropped
+//     unclosed is stopped only when the garbage collector finds it
+//     unreachable (a cleanup), and f's offset is then left where it was.
+//   - A read that returns 0 bytes, or (direct) an unaligned count, before
+//     the size fstat reports is read again; three such reads in a row, or
+//     a file that became shorter than it was at NewReader, end the Reader
+//     with an error wrapping io.ErrUnexpectedEOF that names the file and
+//     the offset. A file that grows while it is read is read to its new
+//     end.
+//   - The Writer drops O_DIRECT for the rest of a block whose direct write
+//     the kernel refused with EINVAL after shortening it (RLIMIT_FSIZE
+//     inside the block): the bytes the limit allows are written and EFBIG
+//     is returned, as io.Copy would. After an error, Write and ReadFrom
+//     count the bytes that reached the file, not those buffered.
+//   - Copier.DirectIOThreshold: when the O_DIRECT reopen succeeds but the
+//     first direct read fails (FUSE, some overlay and network filesystems
+//     take O_DIRECT at open and refuse the reads), nothing has moved, and
+//     the Copier runs its usual path from the same byte, with the reason in
+//     Report.Fallback. A read error after bytes have moved is returned with
+//     the exact count. Errors name the caller's file, not the
+//     /proc/self/fd path it was reopened through.
 //   - tmpfs accepts O_DIRECT since Linux 6.6 (and reports no alignment);
 //     older kernels refuse it at open: OpenFile returns ErrUnsupported
 //     naming the filesystem.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // Writer writes a file sequentially with direct I/O when the file was
@@ -16,6 +17,13 @@ import (
 // the page cache and pushes out and drops what it wrote (sync_file_range,
 // then POSIX_FADV_DONTNEED). It writes at f's offset, which it advances; f
 // stays the caller's and is not closed. A Writer is for one goroutine.
+//
+// When the kernel shortens a direct write to an unaligned length and then
+// refuses it (EINVAL: RLIMIT_FSIZE, or a filesystem limit, inside the
+// block), the Writer writes the rest of that block with O_DIRECT dropped,
+// as for a tail: the bytes the limit allows reach the file and the real
+// error (EFBIG) is returned. After an error, the counts that Write and
+// ReadFrom return are the bytes that reached the file.
 type Writer struct {
 	f      *os.File
 	direct bool
@@ -62,7 +70,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		if w.err != nil {
-			return n, w.err
+			return w.landed(int64(n)), w.err
 		}
 		k := copy(w.buf[w.n:], p)
 		w.n += k
@@ -72,7 +80,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 			w.flush(false)
 		}
 	}
-	return n, w.err
+	if w.err != nil {
+		return w.landed(int64(n)), w.err
+	}
+	return n, nil
+}
+
+// landed returns how many of the last k bytes taken in reached the file:
+// after an error, the w.n bytes still buffered are the latest ones.
+func (w *Writer) landed(k int64) int {
+	return int(k - min(int64(w.n), k))
 }
 
 // ReadFrom reads r to EOF straight into the aligned buffer and writes it.
@@ -88,14 +105,17 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 		if w.n == len(w.buf) {
 			w.flush(false)
 		}
+		if w.err != nil {
+			return int64(w.landed(total)), w.err
+		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return total, w.err
+			return total, nil
 		}
 		if err != nil {
 			return total, err
 		}
 	}
-	return total, w.err
+	return int64(w.landed(total)), w.err
 }
 
 var errWriterClosed = errors.New("directio: Writer is closed")
@@ -126,31 +146,48 @@ func (w *Writer) flush(tail bool) {
 	}
 }
 
-// write writes b at w.off and drops it from the buffer. unaligned asks for
-// O_DIRECT off for this one write.
+// write writes b (the head of w.buf) at w.off and drops what was written
+// from the buffer. unaligned asks for O_DIRECT off for this one write.
 func (w *Writer) write(b []byte, unaligned bool) {
-	if unaligned && w.direct {
-		if err := setDirect(w.f, false); err != nil {
-			w.err = fmt.Errorf("directio: clearing O_DIRECT for an unaligned write: %w", err)
-			return
-		}
-		defer func() {
-			if err := setDirect(w.f, true); err != nil && w.err == nil {
-				w.err = fmt.Errorf("directio: restoring O_DIRECT: %w", err)
-			}
-		}()
-	}
-	k, err := w.f.Write(b)
-	if k > 0 {
-		if !w.direct {
-			flushBehind(w.f, w.off, int64(k))
-		}
-		w.off += int64(k)
-		w.n = copy(w.buf, w.buf[k:w.n])
+	k, err := w.writeOnce(b, unaligned)
+	w.advance(k)
+	if err != nil && w.direct && !unaligned && errors.Is(err, syscall.EINVAL) {
+		// An aligned direct write refused: the kernel shortened it to an
+		// unaligned length (RLIMIT_FSIZE inside the block) and then
+		// rejected that. Without O_DIRECT the allowed bytes land and the
+		// real error surfaces. w.buf has moved: the rest is at its head.
+		k, err = w.writeOnce(w.buf[:len(b)-k], true)
+		w.advance(k)
 	}
 	if err != nil {
 		w.err = fmt.Errorf("directio: %w", err)
 	}
+}
+
+func (w *Writer) writeOnce(b []byte, unaligned bool) (k int, err error) {
+	if unaligned && w.direct {
+		if err := setDirect(w.f, false); err != nil {
+			return 0, fmt.Errorf("clearing O_DIRECT for an unaligned write: %w", err)
+		}
+		defer func() {
+			if serr := setDirect(w.f, true); serr != nil && err == nil {
+				err = fmt.Errorf("restoring O_DIRECT: %w", serr)
+			}
+		}()
+	}
+	return w.f.Write(b)
+}
+
+// advance records k bytes written from the head of w.buf.
+func (w *Writer) advance(k int) {
+	if k <= 0 {
+		return
+	}
+	if !w.direct {
+		flushBehind(w.f, w.off, int64(k))
+	}
+	w.off += int64(k)
+	w.n = copy(w.buf, w.buf[k:w.n])
 }
 
 // Close writes the buffered tail; the file then ends at exactly the bytes

@@ -16,6 +16,9 @@
 // CPU copy that mmap+write still makes. Measure on your own path.
 //
 //	m, err := mmap.Open("index")          // read-only, whole file
+//	if err != nil {
+//		return err
+//	}
 //	defer m.Close()
 //	n, err := m.ReadAt(entry[:], 16*i)     // io.ReaderAt, no syscall
 //
@@ -27,10 +30,14 @@
 // missing page counted exactly: they run with
 // runtime/debug.SetPanicOnFault(true) on the calling goroutine (restoring
 // its previous setting), copy one page at a time and recover the fault.
+// The last page of a shrunk file is still mapped, zero-filled by the kernel
+// past the file's new end; after a fault the counts are clamped to the
+// file's size (fstat), so n counts the file's bytes only, and WriteTo never
+// sends that zero fill.
 //
 // # Platforms
 //
-// linux, darwin and freebsd map with mmap(2) through golang.org/x/sys/unix;
+// linux, darwin and freebsd map with mmap(2);
 // Resize uses mremap(2) on Linux and unmap+map elsewhere. On other
 // platforms, and under the purego build tag, ReadOnly and CopyOnWrite read
 // the range into memory (the same API, without the sharing), and ReadWrite
@@ -50,9 +57,20 @@
 //     writes to it.
 //   - Map duplicates the file's descriptor: a Mapping holds one descriptor
 //     until Close (or until the garbage collector finds it unreachable and
-//     its cleanup unmaps it; do not rely on that for many mappings).
+//     its cleanup closes it; do not rely on that for many mappings).
+//   - A slice from Bytes does not keep its Mapping reachable. So that a
+//     program holding only the slice never crashes, the cleanup of a
+//     Mapping dropped without Close unmaps the memory only if Bytes was
+//     never called; otherwise the memory stays mapped until the process
+//     exits (address space, and page cache the kernel may reclaim). Close
+//     every Mapping you call Bytes on.
+//   - A read of a shrunk file that ends inside its last page sees the
+//     kernel's zero fill without a fault, and so without an error: only an
+//     access that reaches a missing page is detected.
 //   - Close and Resize wait for ReadAt, WriteAt and WriteTo calls in
 //     progress. WriteTo to a slow peer therefore delays Close.
 //   - Lock is bounded by RLIMIT_MEMLOCK (often 8 MiB for unprivileged
-//     users).
+//     users). On the in-memory copy (other platforms, purego) Lock returns
+//     ErrUnsupported and Unlock does nothing.
+//   - Map refuses a range past the end of the file; grow the file first.
 package mmap

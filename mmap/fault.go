@@ -48,6 +48,8 @@ func copyProtected(dst, src []byte, mappedDst bool) (n int, fault bool) {
 			if mappedDst {
 				mapped = dst
 			}
+			// unsafe: only the address is read (to find the page boundary);
+			// the copy itself goes through the slices, bounds-checked.
 			c := pageSize - int(uintptr(unsafe.Pointer(&mapped[n]))%uintptr(pageSize))
 			c = min(c, total-n)
 			copy(dst[n:n+c], src[n:n+c])
@@ -71,10 +73,16 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	data := m.r.data
 	if _, ok := sys.RawConn(w); ok {
 		// The kernel reads the pages in write(2): a page past the file's
-		// end is EFAULT there, not SIGBUS. Protect anyway, for a
-		// syscall.Conn wrapper whose Write touches the bytes in Go.
+		// end is EFAULT there, not SIGBUS, but the zero-filled rest of the
+		// file's last page is sent without complaint. So each chunk stops
+		// at the file's end (inFile). Protect anyway, for a syscall.Conn
+		// wrapper whose Write touches the bytes in Go.
 		for written < int64(len(data)) {
-			chunk := data[written:min(int64(len(data)), written+fdChunk)]
+			end := m.inFile(written, min(int64(len(data)), written+fdChunk))
+			if end <= written {
+				return written, m.truncated("WriteTo", written)
+			}
+			chunk := data[written:end]
 			var k int
 			var werr error
 			if protect(func() { k, werr = w.Write(chunk) }) {
@@ -104,6 +112,13 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	buf := *bp
 	for written < int64(len(data)) {
 		k, fault := copyProtected(buf, data[written:], false)
+		if end := m.inFile(written, written+int64(k)); end < written+int64(k) {
+			// The file now ends inside what was copied: the rest is the
+			// kernel's zero fill of its last page.
+			k, fault = int(end-written), true
+		} else if fault {
+			k = m.clamp(written, k)
+		}
 		if k > 0 {
 			nw, werr := w.Write(buf[:k])
 			written += int64(nw)
@@ -121,13 +136,42 @@ func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
 	return written, nil
 }
 
+// inFile returns end, or less if the file now ends before byte end of the
+// mapping. Pages past a file's end are missing from the first one on, and
+// the last page is zero-filled past the end: if the page holding byte
+// end-1 and the page after it can both be read, [start, end) is all the
+// file's. Otherwise fstat tells where the file ends. Two loads per call,
+// and a system call only once a page is missing.
+func (m *Mapping) inFile(start, end int64) int64 {
+	if end <= start {
+		return end
+	}
+	data, ps, delta := m.r.data, int64(pageSize), int64(m.r.delta)
+	next := (delta+end+ps-1)/ps*ps - delta // the first page boundary at or after end
+	ok := !protect(func() { touch(&data[end-1]) })
+	if ok && next < int64(len(data)) {
+		ok = !protect(func() { touch(&data[next]) })
+	}
+	if ok {
+		return end
+	}
+	return max(start, min(end, m.fileEnd()))
+}
+
+// touch loads *b: a fault there is the test. Not inlined, so the load is
+// not optimized away.
+//
+//go:noinline
+func touch(b *byte) byte { return *b }
+
 // writePages writes the next left bytes of the mapping from written one page
 // at a time (pages of the file, counted from the mapping's aligned start),
-// until a page faults (ErrTruncated) or they are all written (nil: the
-// caller goes on).
+// up to the file's end as fstat reports it, until a page faults
+// (ErrTruncated) or they are all written (nil: the caller goes on).
 func (m *Mapping) writePages(w io.Writer, written, left int64) (int64, error) {
 	data, ps, delta := m.r.data, int64(pageSize), int64(m.r.delta)
-	end := written + left
+	want := written + left
+	end := min(want, m.fileEnd())
 	for written < end {
 		next := ((delta+written)/ps+1)*ps - delta
 		p := data[written:min(next, end)]
@@ -146,6 +190,9 @@ func (m *Mapping) writePages(w io.Writer, written, left int64) (int64, error) {
 		if k != len(p) {
 			return written, io.ErrShortWrite
 		}
+	}
+	if written < want {
+		return written, m.truncated("WriteTo", written) // the file ends here
 	}
 	return written, nil
 }

@@ -6,8 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -40,11 +39,11 @@ func (r *region) mapIn(mode Mode, length int) error {
 func protFlags(mode Mode) (prot, flags int) {
 	switch mode {
 	case ReadWrite:
-		return unix.PROT_READ | unix.PROT_WRITE, unix.MAP_SHARED
+		return sys.PROT_READ | sys.PROT_WRITE, sys.MAP_SHARED
 	case CopyOnWrite:
-		return unix.PROT_READ | unix.PROT_WRITE, unix.MAP_PRIVATE
+		return sys.PROT_READ | sys.PROT_WRITE, sys.MAP_PRIVATE
 	}
-	return unix.PROT_READ, unix.MAP_SHARED
+	return sys.PROT_READ, sys.MAP_SHARED
 }
 
 func (r *region) unmap() error {
@@ -60,23 +59,23 @@ func (r *region) unmap() error {
 }
 
 func (r *region) sync() error {
-	if err := sys.Msync(r.mem, unix.MS_SYNC); err != nil {
+	if err := sys.Msync(r.mem, sys.MS_SYNC); err != nil {
 		return os.NewSyscallError("msync", err)
 	}
 	return nil
 }
 
 var adviceFlags = [...]int{
-	Normal:     unix.MADV_NORMAL,
-	Sequential: unix.MADV_SEQUENTIAL,
-	Random:     unix.MADV_RANDOM,
-	WillNeed:   unix.MADV_WILLNEED,
-	DontNeed:   unix.MADV_DONTNEED,
+	Normal:     sys.MADV_NORMAL,
+	Sequential: sys.MADV_SEQUENTIAL,
+	Random:     sys.MADV_RANDOM,
+	WillNeed:   sys.MADV_WILLNEED,
+	DontNeed:   sys.MADV_DONTNEED,
 }
 
 func (r *region) advise(a Advice) error {
 	err := sys.Madvise(r.mem, adviceFlags[a])
-	if err == nil || errors.Is(err, unix.ENOSYS) {
+	if err == nil || errors.Is(err, syscall.ENOSYS) {
 		return nil // a kernel without madvise: advice is only advice
 	}
 	return os.NewSyscallError("madvise", err)
@@ -85,20 +84,19 @@ func (r *region) advise(a Advice) error {
 func (r *region) lock() error {
 	err := sys.Mlock(r.mem)
 	switch {
-	case err == nil, errors.Is(err, unix.ENOSYS):
+	case err == nil, errors.Is(err, syscall.ENOSYS):
 		return nil
-	case errors.Is(err, unix.ENOMEM), errors.Is(err, unix.EPERM), errors.Is(err, unix.EAGAIN):
-		var lim unix.Rlimit
-		_ = unix.Getrlimit(unix.RLIMIT_MEMLOCK, &lim)
+	case errors.Is(err, syscall.ENOMEM), errors.Is(err, syscall.EPERM), errors.Is(err, syscall.EAGAIN):
+		lim, _ := sys.MemlockLimit()
 		return fmt.Errorf("mmap: Lock: %d bytes exceed what this process may lock (RLIMIT_MEMLOCK %d bytes): %w",
-			len(r.mem), lim.Cur, os.NewSyscallError("mlock", err))
+			len(r.mem), lim, os.NewSyscallError("mlock", err))
 	}
 	return os.NewSyscallError("mlock", err)
 }
 
 func (r *region) unlock() error {
 	err := sys.Munlock(r.mem)
-	if err == nil || errors.Is(err, unix.ENOSYS) {
+	if err == nil || errors.Is(err, syscall.ENOSYS) {
 		return nil
 	}
 	return os.NewSyscallError("munlock", err)

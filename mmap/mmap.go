@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -81,6 +82,26 @@ type region struct {
 	data  []byte   // the caller's window into mem
 	off   int64    // file offset of data[0]
 	delta int      // off minus the page-aligned offset mem starts at
+	// exposed is set once Bytes has handed out the memory: from then on
+	// only Close (or Resize) unmaps it, never the garbage collector.
+	exposed atomic.Bool
+}
+
+// collected is the cleanup of a Mapping the garbage collector found
+// unreachable without Close. It closes the descriptor, and unmaps the
+// memory only if Bytes never handed it out: a slice from Bytes does not
+// keep the Mapping reachable (the GC does not see into memory it did not
+// allocate), so unmapping would leave the program holding a slice to
+// nothing, and the next access would die of SIGSEGV.
+func (r *region) collected() {
+	if !r.exposed.Load() {
+		_ = r.release()
+		return
+	}
+	if r.file != nil {
+		_ = r.file.Close()
+		r.file = nil
+	}
 }
 
 func (r *region) release() error {
@@ -96,6 +117,9 @@ func (r *region) release() error {
 
 // Map maps length bytes of f starting at offset. A length of 0 maps to the
 // end of the file. Any offset is accepted: page alignment is handled inside.
+// A range that reaches past the end of the file (an offset past it, or
+// offset+length beyond it) is refused with an error: Map never grows the
+// file, and pages past its end would fault on access; grow the file first.
 // An empty range (an empty file, or offset at EOF with length 0) gives a
 // valid empty mapping without an mmap call.
 //
@@ -148,7 +172,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 		}
 	}
 	m := &Mapping{r: r, mode: mode}
-	m.cleanup = runtime.AddCleanup(m, func(r *region) { _ = r.release() }, r)
+	m.cleanup = runtime.AddCleanup(m, (*region).collected, r)
 	return m, nil
 }
 
@@ -181,12 +205,19 @@ func Open(name string) (*Mapping, error) {
 // runtime/debug.SetPanicOnFault(true). ReadAt, WriteAt and WriteTo are
 // protected and return ErrTruncated instead. The slice is invalid after
 // Close or Resize.
+//
+// The slice does not keep the Mapping reachable. So that a program which
+// keeps only the slice never crashes, a Mapping whose Bytes were handed
+// out is never unmapped by the garbage collector: if it is dropped without
+// Close, its descriptor is closed but the memory stays mapped until the
+// process exits. Call Close when done with the slice.
 func (m *Mapping) Bytes() []byte {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.r == nil {
 		return nil
 	}
+	m.r.exposed.Store(true)
 	return m.r.data
 }
 
@@ -202,8 +233,10 @@ func (m *Mapping) Len() int {
 
 // ReadAt copies len(p) bytes from offset off of the mapping into p
 // (io.ReaderAt). At the mapping's end it returns the bytes there and io.EOF.
-// If the file shrank under the mapping, it returns the bytes copied before
-// the first missing page and an error wrapping ErrTruncated.
+// If the file shrank under the mapping and the read reached a missing
+// page, it returns an error wrapping ErrTruncated and n counts the file's
+// bytes only: the zero-filled rest of its last page is not counted (the
+// file's size is read with fstat after the fault).
 func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -222,6 +255,7 @@ func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 	}
 	n, fault := copyProtected(p, data[off:], false)
 	if fault {
+		n = m.clamp(off, n)
 		return n, m.truncated("ReadAt", off+int64(n))
 	}
 	if n < len(p) {
@@ -233,8 +267,8 @@ func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
 // WriteAt copies p into the mapping at offset off (io.WriterAt). A
 // ReadOnly mapping returns ErrReadOnly. A range past the mapping's end is
 // refused whole (Resize first). If the file shrank under the mapping, it
-// returns the bytes written before the first missing page and an error
-// wrapping ErrTruncated.
+// returns an error wrapping ErrTruncated and n counts the bytes written
+// within the file's new size (fstat after the fault).
 func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -253,9 +287,28 @@ func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
 	}
 	n, fault := copyProtected(data[off:], p, true)
 	if fault {
+		n = m.clamp(off, n)
 		return n, m.truncated("WriteAt", off+int64(n))
 	}
 	return n, nil
+}
+
+// fileEnd returns the offset in the mapping where the file ends now
+// (fstat), at most the mapping's length; the mapping's length if fstat
+// fails. The last page of a shrunk file is still mapped past that end,
+// zero-filled by the kernel: bytes there are not the file's.
+func (m *Mapping) fileEnd() int64 {
+	end := int64(len(m.r.data))
+	if fi, err := m.r.file.Stat(); err == nil {
+		end = min(end, max(0, fi.Size()-m.r.off))
+	}
+	return end
+}
+
+// clamp returns n, the bytes moved from offset off of the mapping before a
+// fault, less those past the file's end.
+func (m *Mapping) clamp(off int64, n int) int {
+	return int(max(0, min(int64(n), m.fileEnd()-off)))
 }
 
 func (m *Mapping) truncated(op string, at int64) error {
@@ -266,8 +319,12 @@ func (m *Mapping) truncated(op string, at int64) error {
 // one CPU copy fewer than read+write. A w with a descriptor (syscall.Conn)
 // gets the mapped pages directly; any other w gets them through a small
 // bounce buffer, so a fault never leaves w half-written. If the file shrank
-// under the mapping, WriteTo returns the bytes written before the first
-// missing page and an error wrapping ErrTruncated.
+// under the mapping, WriteTo returns an error wrapping ErrTruncated and the
+// bytes written, which are the file's bytes only: w never gets the
+// zero-filled rest of the file's last page. (Before each write of up to
+// 1 MiB, WriteTo checks that the pages at its end are still the file's; a
+// truncation racing with that one write(2) can still cost the guarantee
+// for it.)
 func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -310,7 +367,9 @@ func (m *Mapping) Advise(a Advice) error {
 
 // Lock keeps the mapping's pages in memory (mlock). Past RLIMIT_MEMLOCK it
 // returns an error naming the limit. A kernel without mlock (ENOSYS) is not
-// an error.
+// an error. Where the mapping is the portable in-memory copy (platforms
+// without mmap, and the purego build), Lock returns an error wrapping
+// ErrUnsupported and Unlock does nothing and returns nil.
 func (m *Mapping) Lock() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -323,7 +382,8 @@ func (m *Mapping) Lock() error {
 	return m.r.lock()
 }
 
-// Unlock undoes Lock (munlock).
+// Unlock undoes Lock (munlock). On the portable in-memory copy it does
+// nothing and returns nil.
 func (m *Mapping) Unlock() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

@@ -5,15 +5,13 @@ package mmap
 import (
 	"os"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // remap resizes the mapping with mremap(MREMAP_MAYMOVE): no unmap window,
 // and the pages already in memory stay.
 func (r *region) remap(_ Mode, length int) error {
-	mem, err := sys.Mremap(r.mem, r.delta+length, unix.MREMAP_MAYMOVE)
+	mem, err := sys.Mremap(r.mem, r.delta+length, sys.MREMAP_MAYMOVE)
 	if err != nil {
 		return os.NewSyscallError("mremap", err)
 	}

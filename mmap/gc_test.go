@@ -1,0 +1,94 @@
+package mmap_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/zerocopy-go/zerocopy/internal/testutil"
+	"github.com/zerocopy-go/zerocopy/mmap"
+)
+
+const gcEnv = "ZEROCOPY_MMAP_GC_CHILD"
+
+// TestBytesOutlivesMapping: a program that keeps only the slice from Bytes
+// and drops the Mapping must not crash when the garbage collector runs the
+// Mapping's cleanup. It runs in a child process (the test binary again),
+// because the failure is a SIGSEGV that would kill the whole test binary.
+// The child waits until the cleanup has demonstrably run (the Mapping's
+// descriptor is closed), collects garbage a few more times, then reads the
+// whole slice and compares its SHA-256 with the file's.
+func TestBytesOutlivesMapping(t *testing.T) {
+	if dir := os.Getenv(gcEnv); dir != "" {
+		gcChild(t, dir)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBytesOutlivesMapping$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), gcEnv+"="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the child died:\n%s", out)
+	require.Contains(t, string(out), "--- PASS: TestBytesOutlivesMapping")
+	for _, mode := range modes() {
+		require.Contains(t, string(out), fmt.Sprintf("%v: slice intact after the cleanup", mode))
+	}
+}
+
+func gcChild(t *testing.T, dir string) {
+	data := testutil.Data(40, 1<<20+123)
+	path := filepath.Join(dir, "f")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	want := sha256.Sum256(data)
+	for _, mode := range modes() {
+		t.Run(mode.String(), func(t *testing.T) {
+			before := openFDs(t)
+			b := bytesOnly(t, path, mode)
+			require.Equal(t, before+1, openFDs(t), "the Mapping holds one descriptor")
+			ran := false
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+				runtime.GC()
+				if openFDs(t) == before {
+					ran = true
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			require.True(t, ran, "the cleanup of the dropped Mapping ran (its descriptor was closed)")
+			for range 5 {
+				runtime.GC()
+			}
+			require.Len(t, b, len(data))
+			require.Equal(t, want, sha256.Sum256(b), "the slice still reads the file")
+			fmt.Printf("%v: slice intact after the cleanup\n", mode)
+		})
+	}
+}
+
+// bytesOnly maps path and returns only the slice: the Mapping is
+// unreachable once it returns.
+func bytesOnly(t *testing.T, path string, mode mmap.Mode) []byte {
+	flag := os.O_RDONLY
+	if mode == mmap.ReadWrite {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	m, err := mmap.Map(f, 0, 0, mode)
+	require.NoError(t, err)
+	return m.Bytes()
+}
+
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/dev/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(ents)
+}
