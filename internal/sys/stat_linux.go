@@ -2,6 +2,7 @@ package sys
 
 import (
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -68,14 +69,33 @@ func fstat(fd int) (Stat, error) {
 // after open (golang/go#79660). Sockets also get SO_TYPE, so datagram
 // sockets are never streamed to.
 func Inspect(rc syscall.RawConn, flags bool) (Stat, error) {
-	var st Stat
-	var serr error
-	err := rc.Control(func(fd uintptr) { st, serr = InspectFD(int(fd), flags) })
+	in := inspectors.Get().(*inspector)
+	in.flags = flags
+	err := rc.Control(in.fn)
+	st, serr := in.st, in.err
+	*in = inspector{fn: in.fn}
+	inspectors.Put(in)
 	if err != nil {
 		return st, err
 	}
 	return st, serr
 }
+
+// inspector carries Inspect's result out of RawConn.Control, whose
+// callback returns nothing. Pooled, with its callback bound once, so that
+// Inspect allocates nothing.
+type inspector struct {
+	flags bool
+	st    Stat
+	err   error
+	fn    func(uintptr)
+}
+
+var inspectors = sync.Pool{New: func() any {
+	in := new(inspector)
+	in.fn = func(fd uintptr) { in.st, in.err = InspectFD(int(fd), in.flags) }
+	return in
+}}
 
 // InspectFD is Inspect for a descriptor the caller holds (inside a RawConn
 // callback).
