@@ -84,7 +84,7 @@ func TestNeverDestroys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			equal(t, tc.code, cli(tc.args, &stderr, false), stderr.String())
-			contains(t, stderr.String(), tc.want)
+			mustContain(t, stderr.String(), tc.want)
 			sameBytes(t, d, readFile(t, f), "the source")
 			if _, err := os.Lstat(x); !os.IsNotExist(err) {
 				t.Fatalf("%s was created (%v)", x, err)
@@ -95,7 +95,7 @@ func TestNeverDestroys(t *testing.T) {
 
 func TestProgressLine(t *testing.T) {
 	equal(t, " 45.0% 450.0 MiB / 1000.0 MiB  150.0 MiB/s  ETA 4s", progressLine(450<<20, 1000<<20, 3*time.Second))
-	contains(t, progressLine(0, 0, 0), "100.0%")
+	mustContain(t, progressLine(0, 0, 0), "100.0%")
 }
 
 func TestMissingSource(t *testing.T) {

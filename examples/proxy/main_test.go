@@ -138,7 +138,7 @@ func TestHalfClose(t *testing.T) {
 	check(t, err)
 	equal(t, sum(data), string(reply))
 	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
-	contains(t, logs.String(), "client->upstream 2097161 bytes")
+	mustContain(t, logs.String(), "client->upstream 2097161 bytes")
 }
 
 // TestCurl drives the proxy with curl, a client that is not Go.
@@ -237,7 +237,7 @@ func TestNothingMoved(t *testing.T) {
 	check(t, err)
 	equal(t, "hello", string(reply))
 	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
-	contains(t, logs.String(), "conn 1: client->upstream 0 bytes, upstream->client 5 bytes by ")
+	mustContain(t, logs.String(), "conn 1: client->upstream 0 bytes, upstream->client 5 bytes by ")
 }
 
 // TestUsage: -record's help says it writes FILE.N.
@@ -249,6 +249,6 @@ func TestUsage(t *testing.T) {
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	check(t, err, string(out))
 	out, _ = exec.Command(bin, "-h").CombinedOutput()
-	contains(t, string(out), "FILE.N")
-	contains(t, string(out), "FILE.1")
+	mustContain(t, string(out), "FILE.N")
+	mustContain(t, string(out), "FILE.1")
 }

@@ -74,8 +74,8 @@ func sameBytes(t testing.TB, want, got []byte, what ...any) {
 		what, len(got), sum(got), len(want), sum(want), i)
 }
 
-// contains stops the test unless s contains sub.
-func contains(t testing.TB, s, sub string) {
+// mustContain stops the test unless s contains sub.
+func mustContain(t testing.TB, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {
 		t.Fatalf("%q does not contain %q", s, sub)

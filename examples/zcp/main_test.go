@@ -27,7 +27,7 @@ func TestRunFileToFile(t *testing.T) {
 	if zerocopy.MethodCopyFileRange.Available() {
 		want = zerocopy.MethodCopyFileRange
 	}
-	contains(t, log.String(), "3145733 bytes  method="+want.String())
+	mustContain(t, log.String(), "3145733 bytes  method="+want.String())
 }
 
 // TestNeverDestroys: every refusal happens before the destination is
@@ -59,7 +59,7 @@ func TestNeverDestroys(t *testing.T) {
 			var stderr bytes.Buffer
 			equal(t, tc.exitCode, cli(tc.args, &stderr), stderr.String())
 			copyWith = "zerocopy"
-			contains(t, stderr.String(), tc.want)
+			mustContain(t, stderr.String(), tc.want)
 			sameBytes(t, d, readFile(t, f), "the source")
 			if tc.noDst != "" {
 				if _, err := os.Lstat(tc.noDst); !os.IsNotExist(err) {
@@ -119,7 +119,7 @@ func TestRunToTCP(t *testing.T) {
 	if zerocopy.MethodSendfile.Available() {
 		want = zerocopy.MethodSendfile
 	}
-	contains(t, log.String(), "method="+want.String())
+	mustContain(t, log.String(), "method="+want.String())
 }
 
 // TestCommandStdio runs the built command with "-" on both sides, the way
@@ -153,7 +153,7 @@ func TestCommandStdio(t *testing.T) {
 	if err == nil {
 		t.Fatal("exit 0 for a missing source")
 	}
-	contains(t, string(b), "zcp: open no-such-file")
+	mustContain(t, string(b), "zcp: open no-such-file")
 
 	// "zcp - f < f" would truncate f under its own reader.
 	in2, err := os.Open(src)
@@ -165,6 +165,6 @@ func TestCommandStdio(t *testing.T) {
 	if err == nil {
 		t.Fatal("exit 0 copying stdin onto the file it reads")
 	}
-	contains(t, string(b), "are the same file")
+	mustContain(t, string(b), "are the same file")
 	sameBytes(t, d, readFile(t, src))
 }
