@@ -1,8 +1,8 @@
 package main
 
 // Small test helpers, standard library only. Every example carries its own
-// copy of this file so that each examples/X folder can be copied out of the
-// repository and tested on its own: the duplication is on purpose.
+// copy of the ones it uses, so that each examples/X folder can be copied out
+// of the repository and tested on its own: the duplication is on purpose.
 
 import (
 	"bytes"
@@ -88,16 +88,6 @@ func readFile(t testing.TB, path string) []byte {
 	b, err := os.ReadFile(path)
 	check(t, err, "read", path)
 	return b
-}
-
-// eventually waits (sleeping, not spinning) up to d for cond.
-func eventually(t testing.TB, d time.Duration, cond func() bool, what string) {
-	t.Helper()
-	for end := time.Now().Add(d); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("after %v: %s", d, what)
-		}
-	}
 }
 
 // noLeaks fails the test if, when it ends, a descriptor opened since is

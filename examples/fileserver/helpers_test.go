@@ -1,14 +1,13 @@
 package main
 
 // Small test helpers, standard library only. Every example carries its own
-// copy of this file so that each examples/X folder can be copied out of the
-// repository and tested on its own: the duplication is on purpose.
+// copy of the ones it uses, so that each examples/X folder can be copied out
+// of the repository and tested on its own: the duplication is on purpose.
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -43,14 +42,6 @@ func check(t testing.TB, err error, what ...any) {
 	}
 }
 
-// checkIs stops the test unless errors.Is(err, target).
-func checkIs(t testing.TB, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error %v, want %v", err, target)
-	}
-}
-
 // equal stops the test unless got == want.
 func equal[T comparable](t testing.TB, want, got T, what ...any) {
 	t.Helper()
@@ -72,14 +63,6 @@ func sameBytes(t testing.TB, want, got []byte, what ...any) {
 	}
 	t.Fatalf("%v: got %d bytes sha256 %s, want %d bytes sha256 %s; first difference at byte %d",
 		what, len(got), sum(got), len(want), sum(want), i)
-}
-
-// mustContain stops the test unless s contains sub.
-func mustContain(t testing.TB, s, sub string) {
-	t.Helper()
-	if !strings.Contains(s, sub) {
-		t.Fatalf("%q does not contain %q", s, sub)
-	}
 }
 
 // readFile returns the contents of the file at path.

@@ -1,15 +1,14 @@
 package main
 
 // Small test helpers, standard library only. Every example carries its own
-// copy of this file so that each examples/X folder can be copied out of the
-// repository and tested on its own: the duplication is on purpose.
+// copy of the ones it uses, so that each examples/X folder can be copied out
+// of the repository and tested on its own: the duplication is on purpose.
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"slices"
@@ -17,17 +16,6 @@ import (
 	"testing"
 	"time"
 )
-
-// data returns n pseudo-random bytes determined by seed.
-func data(seed uint64, n int) []byte {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
-	}
-	b := make([]byte, n)
-	_, _ = rand.NewChaCha8(s).Read(b)
-	return b
-}
 
 // sum is the hex SHA-256 of b.
 func sum(b []byte) string {
@@ -51,14 +39,6 @@ func checkIs(t testing.TB, err, target error) {
 	}
 }
 
-// equal stops the test unless got == want.
-func equal[T comparable](t testing.TB, want, got T, what ...any) {
-	t.Helper()
-	if got != want {
-		t.Fatalf("%v: got %v, want %v", what, got, want)
-	}
-}
-
 // sameBytes stops the test unless got is exactly want; it prints lengths
 // and digests, not megabytes.
 func sameBytes(t testing.TB, want, got []byte, what ...any) {
@@ -79,24 +59,6 @@ func mustContain(t testing.TB, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {
 		t.Fatalf("%q does not contain %q", s, sub)
-	}
-}
-
-// readFile returns the contents of the file at path.
-func readFile(t testing.TB, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	check(t, err, "read", path)
-	return b
-}
-
-// eventually waits (sleeping, not spinning) up to d for cond.
-func eventually(t testing.TB, d time.Duration, cond func() bool, what string) {
-	t.Helper()
-	for end := time.Now().Add(d); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("after %v: %s", d, what)
-		}
 	}
 }
 

@@ -1,14 +1,13 @@
 package main
 
 // Small test helpers, standard library only. Every example carries its own
-// copy of this file so that each examples/X folder can be copied out of the
-// repository and tested on its own: the duplication is on purpose.
+// copy of the ones it uses, so that each examples/X folder can be copied out
+// of the repository and tested on its own: the duplication is on purpose.
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -40,14 +39,6 @@ func check(t testing.TB, err error, what ...any) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%v: unexpected error: %v", what, err)
-	}
-}
-
-// checkIs stops the test unless errors.Is(err, target).
-func checkIs(t testing.TB, err, target error) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Fatalf("error %v, want %v", err, target)
 	}
 }
 
