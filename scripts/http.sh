@@ -3,11 +3,14 @@
 # (net/http's http.FileServer) vs nginx (sendfile on), under wrk on
 # loopback: requests/s for a 4 KiB file, transfer rate for a 256 MiB file.
 # Servers alternate; ROUNDS rounds of DURATION each; medians at the end.
-# Usage: scripts/http.sh [ROUNDS] [DURATION]   (needs nginx-light, wrk)
+# Usage: scripts/http.sh [ROUNDS] [DURATION]
+# Needs nginx, wrk and curl (installed with apt-get when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+need nginx nginx-light wrk wrk curl curl
 rounds=${1:-3}; dur=${2:-5s}
-work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 mkdir -p "$work/root" "$work/logs"
 head -c 4096 /dev/urandom > "$work/root/small.bin"
 head -c $((256 << 20)) /dev/urandom > "$work/root/big.bin"
@@ -38,7 +41,12 @@ start() { # starts server $1 in the background; its pid is in $pid
 for round in $(seq "$rounds"); do
   for who in zerocopy http.FileServer nginx; do
     port=$(port_of $who); start $who
-    until curl -s -o /dev/null "http://127.0.0.1:$port/small.bin"; do sleep 0.05; done
+    for i in $(seq 200); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/small.bin" && break
+      kill -0 $pid 2>/dev/null || { echo "$who exited at start (port $port in use?)" >&2; exit 1; }
+      [ $i = 200 ] && { echo "$who does not answer on port $port after 10 s" >&2; exit 1; }
+      sleep 0.05
+    done
     for f in small.bin big.bin; do # measure only servers that answer 200 with the right size
       code=$(curl -s -o "$work/check" -w '%{http_code}' "http://127.0.0.1:$port/$f")
       [ "$code" = 200 ] && cmp -s "$work/check" "$work/root/$f" || { echo "$who: GET /$f gave $code or wrong bytes" >&2; exit 1; }

@@ -3,12 +3,18 @@
 # /dev/null), 1 GiB, each proxy its own process (CPU from /proc/PID/stat;
 # the C proxy prints its own), alternating, ROUNDS rounds. Contenders: the
 # C splice proxy, examples/proxy with -copy zerocopy, io.Copy and plain.
-# Usage: scripts/proxy-cpu.sh [ROUNDS]   (needs gcc, bc; ../shared/baselines)
+# Usage: scripts/proxy-cpu.sh [ROUNDS]
+# Needs gcc, make, bc (installed with apt-get when run as root) and the C
+# baselines, which are not in this repository: $BASELINES, by default
+# ../shared/baselines next to the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+need gcc gcc make make bc bc
+need_baselines
 rounds=${1:-5}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cp -r ../shared/baselines "$work/b" && chmod -R u+w "$work/b" && make -s -C "$work/b" >/dev/null
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+cp -r "$BASELINES" "$work/b" && chmod -R u+w "$work/b" && make -s -C "$work/b" >/dev/null
 go build -o "$work/proxy" ./examples/proxy
 head -c $((1 << 30)) /dev/urandom > "$work/file"; cat "$work/file" > /dev/null
 hz=$(getconf CLK_TCK); port=20000
@@ -16,13 +22,13 @@ for round in $(seq "$rounds"); do
   for who in c-proxy zerocopy io.Copy plain; do
     up=$port; lp=$((port + 1)); port=$((port + 2))
     "$work/b/rx" $up > "$work/rx.out" 2>&1 & rxp=$!
-    until grep -q ready "$work/rx.out" 2>/dev/null; do sleep 0.01; done
+    wait_for "$work/rx.out" ready $rxp
     if [ $who = c-proxy ]; then
       "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!
-      until grep -q ready "$work/p.out" 2>/dev/null; do sleep 0.01; done
+      wait_for "$work/p.out" ready $pp
     else
       "$work/proxy" -listen 127.0.0.1:$lp -upstream 127.0.0.1:$up -copy $who > "$work/p.out" 2>&1 & pp=$!
-      until grep -q proxying "$work/p.out" 2>/dev/null; do sleep 0.01; done
+      wait_for "$work/p.out" proxying $pp
     fi
     "$work/b/tx" s $lp "$work/file" > /dev/null 2>&1
     wait $rxp

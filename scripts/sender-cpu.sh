@@ -3,19 +3,25 @@
 # (splice into /dev/null) by the C sendfile loop (`tx s`), by zcp
 # (zerocopy.Copy), by zcp -copy io.Copy, by zcp -copy plain (1 MiB buffer)
 # and by the C read+write loop (`tx r`), alternating, ROUNDS rounds.
-# Usage: scripts/sender-cpu.sh [ROUNDS]   (needs gcc; ../shared/baselines)
+# Usage: scripts/sender-cpu.sh [ROUNDS]
+# Needs gcc, make, bc (installed with apt-get when run as root) and the C
+# baselines, which are not in this repository: $BASELINES, by default
+# ../shared/baselines next to the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
+need gcc gcc make make bc bc
+need_baselines
 rounds=${1:-5}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cp -r ../shared/baselines "$work/b" && chmod -R u+w "$work/b" && make -s -C "$work/b" >/dev/null
+work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+cp -r "$BASELINES" "$work/b" && chmod -R u+w "$work/b" && make -s -C "$work/b" >/dev/null
 go build -o "$work/zcp" ./examples/zcp
 head -c $((1 << 30)) /dev/urandom > "$work/file"; cat "$work/file" > /dev/null
 port=19600
 for round in $(seq "$rounds"); do
   for who in c-sendfile zerocopy io.Copy plain c-rw1m; do
     out="$work/rx.out"; "$work/b/rx" $port > "$out" 2>&1 & rxp=$!
-    until grep -q ready "$out" 2>/dev/null; do sleep 0.01; done
+    wait_for "$out" ready $rxp
     case $who in
       c-sendfile) ms=$("$work/b/tx" s $port "$work/file" 2>&1 | grep -o 'cpu_ms=[0-9.]*' | cut -d= -f2) ;;
       c-rw1m) ms=$("$work/b/tx" r $port "$work/file" 2>&1 | grep -o 'cpu_ms=[0-9.]*' | cut -d= -f2) ;;

@@ -16,8 +16,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 func main() {
@@ -70,6 +72,20 @@ func run(cfg config, out, log io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	// Interrupted (Ctrl-C, kill): remove the data too, then exit.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	stop := make(chan struct{})
+	defer func() { signal.Stop(sig); close(stop) }()
+	go func() {
+		select {
+		case s := <-sig:
+			os.RemoveAll(dir)
+			fmt.Fprintf(log, "bench: %v: removed %s\n", s, dir)
+			os.Exit(130)
+		case <-stop:
+		}
+	}()
 	env := &env{dir: dir, size: cfg.size, rounds: cfg.rounds, log: log, progress: cfg.progress}
 	var all []Result
 	for _, sc := range scenarios {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/zerocopy-go/zerocopy"
 )
 
@@ -59,45 +57,57 @@ func TestEveryScenario(t *testing.T) {
 	if testing.Short() {
 		cfg.scenarios = []string{"file-tcp", "tcp-tcp", "file-file", "small-ranges", "mmap-random", "cold-read"}
 	}
-	require.NoError(t, run(cfg, &out, io.Discard))
+	check(t, run(cfg, &out, io.Discard))
 
 	// The JSON schema: these keys, with these types, on every result.
 	var raw []map[string]any
-	require.NoError(t, json.Unmarshal(out.Bytes(), &raw))
+	check(t, json.Unmarshal(out.Bytes(), &raw))
 	seen := map[string]bool{}
 	for _, r := range raw {
 		sc := r["scenario"].(string)
 		seen[sc] = true
 		if skip, ok := r["skipped"]; ok {
 			t.Logf("%s skipped: %v", sc, skip)
-			require.Contains(t, []string{"hot-set", "cold-read"}, sc, "only environment-bound scenarios may skip")
+			if sc != "hot-set" && sc != "cold-read" {
+				t.Fatalf("%s skipped: only environment-bound scenarios may skip", sc)
+			}
 			continue
 		}
 		for _, k := range []string{"contender", "method"} {
-			require.IsType(t, "", r[k], k)
+			if _, ok := r[k].(string); !ok {
+				t.Fatalf("%s: %s is %T, want a string", sc, k, r[k])
+			}
 		}
 		for _, k := range []string{"rounds", "median_gib_per_s", "spread_gib_per_s", "cpu_s_per_gib"} {
-			require.IsType(t, float64(0), r[k], k)
+			if _, ok := r[k].(float64); !ok {
+				t.Fatalf("%s: %s is %T, want a number", sc, k, r[k])
+			}
 		}
-		require.Equal(t, float64(2), r["rounds"])
-		require.Greater(t, r["median_gib_per_s"].(float64), 0.0)
+		equal(t, float64(2), r["rounds"].(float64))
+		if r["median_gib_per_s"].(float64) <= 0 {
+			t.Fatalf("%s: median %v", sc, r["median_gib_per_s"])
+		}
 	}
 	var results []Result
-	require.NoError(t, json.Unmarshal(out.Bytes(), &results))
+	check(t, json.Unmarshal(out.Bytes(), &results))
 	for _, r := range results {
 		if r.Skipped != "" || (r.Contender != "zerocopy.SendFile" && r.Contender != "zerocopy.CopyN" &&
 			r.Contender != "zerocopy.Copy" && r.Contender != "mmap.ReadAt" && r.Contender != "directio.Reader") {
 			continue
 		}
-		require.True(t, strings.HasPrefix(r.Method, wantMethod(r.Scenario)), "%s/%s ran %q", r.Scenario, r.Contender, r.Method)
+		if !strings.HasPrefix(r.Method, wantMethod(r.Scenario)) {
+			t.Fatalf("%s/%s ran %q", r.Scenario, r.Contender, r.Method)
+		}
 	}
 	for _, sc := range cfg.scenarios {
-		require.True(t, seen[sc], "scenario %s reported", sc)
+		if !seen[sc] {
+			t.Fatalf("scenario %s not reported", sc)
+		}
 	}
 
 	// The chart is well-formed SVG with a bar per measured contender.
 	b, err := os.ReadFile(svg)
-	require.NoError(t, err)
+	check(t, err)
 	d := xml.NewDecoder(bytes.NewReader(b))
 	rects := 0
 	for {
@@ -105,28 +115,38 @@ func TestEveryScenario(t *testing.T) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		require.NoError(t, err)
+		check(t, err)
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
 			rects++
 		}
 	}
-	require.Greater(t, rects, 5)
+	if rects <= 5 {
+		t.Fatalf("%d bars in the chart", rects)
+	}
 }
 
 func TestTables(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(config{size: 1 << 20, rounds: 1, scenarios: []string{"file-tcp", "mmap-random"}}, &out, io.Discard))
+	check(t, run(config{size: 1 << 20, rounds: 1, scenarios: []string{"file-tcp", "mmap-random"}}, &out, io.Discard))
 	s := out.String()
-	require.Contains(t, s, "file-tcp: a page-cached file to a loopback TCP peer")
-	require.Contains(t, s, "vs io.Copy")
-	require.Contains(t, s, "zerocopy.SendFile")
-	require.Contains(t, s, "ns/op")
+	mustContain(t, s, "file-tcp: a page-cached file to a loopback TCP peer")
+	mustContain(t, s, "vs io.Copy")
+	mustContain(t, s, "zerocopy.SendFile")
+	mustContain(t, s, "ns/op")
 }
 
 func TestBadFlags(t *testing.T) {
-	require.ErrorContains(t, run(config{size: 1, rounds: 0}, io.Discard, io.Discard), "-rounds")
-	require.ErrorContains(t, run(config{size: 1, rounds: 1, scenarios: []string{"nope"}}, io.Discard, io.Discard), "unknown scenario")
+	for want, cfg := range map[string]config{
+		"-rounds":          {size: 1, rounds: 0},
+		"unknown scenario": {size: 1, rounds: 1, scenarios: []string{"nope"}},
+	} {
+		err := run(cfg, io.Discard, io.Discard)
+		if err == nil {
+			t.Fatalf("%+v accepted", cfg)
+		}
+		mustContain(t, err.Error(), want)
+	}
 	n, err := parseSize("64M")
-	require.NoError(t, err)
-	require.Equal(t, int64(64<<20), n)
+	check(t, err)
+	equal(t, int64(64<<20), n)
 }

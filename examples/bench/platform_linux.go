@@ -57,37 +57,86 @@ func evict(path string) error {
 	return ferr
 }
 
-const cgroupRoot = "/sys/fs/cgroup/memory"
+// cgroupFS is where the cgroup hierarchies are mounted.
+const cgroupFS = "/sys/fs/cgroup"
+
+// memoryCgroup makes a fresh memory cgroup under fs limited to limit bytes
+// (page cache included) and returns its directory and how to remove it.
+// cgroup v2 (fs is the unified hierarchy, with cgroup.controllers): a
+// child of the root with memory.max, after enabling the memory controller
+// for the root's children if it is not yet. cgroup v1: a child of the
+// memory hierarchy with memory.limit_in_bytes. skip says why neither is
+// possible here.
+func memoryCgroup(fs string, limit int64) (dir string, cleanup func(), skip string, err error) {
+	name := fmt.Sprintf("zerocopy-bench-%d", os.Getpid())
+	var limitFile string
+	switch {
+	case exists(filepath.Join(fs, "cgroup.controllers")): // v2
+		if !hasWord(readText(filepath.Join(fs, "cgroup.controllers")), "memory") {
+			return "", nil, "cgroup v2 without the memory controller", nil
+		}
+		ctl := filepath.Join(fs, "cgroup.subtree_control")
+		if !hasWord(readText(ctl), "memory") {
+			if err := os.WriteFile(ctl, []byte("+memory"), 0o644); err != nil {
+				return "", nil, "cgroup v2: cannot enable the memory controller for child groups: " + err.Error(), nil
+			}
+		}
+		dir, limitFile = filepath.Join(fs, name), "memory.max"
+	case exists(filepath.Join(fs, "memory", "memory.limit_in_bytes")): // v1
+		dir, limitFile = filepath.Join(fs, "memory", name), "memory.limit_in_bytes"
+	default:
+		return "", nil, "no memory cgroup: neither cgroup v2 (" + fs + "/cgroup.controllers) nor v1 (" + fs + "/memory)", nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", nil, "", err
+	}
+	cleanup = func() { _ = os.Remove(dir) }
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.FormatInt(limit, 10)), 0o644); err != nil {
+		cleanup()
+		return "", nil, "", err
+	}
+	return dir, cleanup, "", nil
+}
+
+func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+
+// readText is the file's content, or "" if it cannot be read.
+func readText(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func hasWord(s, w string) bool {
+	for _, f := range strings.Fields(s) {
+		if f == w {
+			return true
+		}
+	}
+	return false
+}
 
 func setupHotSet(e *env) ([]contender, func(), string, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil, "needs root to make a memory cgroup", nil
 	}
-	if _, err := os.Stat(filepath.Join(cgroupRoot, "memory.limit_in_bytes")); err != nil {
-		return nil, nil, "no cgroup v1 memory controller at " + cgroupRoot, nil
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, nil, "", err
 	}
+	cg, cleanup, skip, err := memoryCgroup(cgroupFS, 512<<20)
+	if skip != "" || err != nil {
+		return nil, nil, skip, err
+	}
 	hot, err := makeFile(e, "hot", 200<<20)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, cleanup, "", err
 	}
 	hot.Close()
 	big, err := makeFile(e, "big", 1<<30)
 	if err != nil {
-		return nil, nil, "", err
-	}
-	big.Close()
-	cg := filepath.Join(cgroupRoot, fmt.Sprintf("zerocopy-bench-%d", os.Getpid()))
-	if err := os.Mkdir(cg, 0o755); err != nil {
-		return nil, nil, "", err
-	}
-	cleanup := func() { _ = os.Remove(cg) }
-	if err := os.WriteFile(filepath.Join(cg, "memory.limit_in_bytes"), []byte("536870912"), 0o644); err != nil {
 		return nil, cleanup, "", err
 	}
+	big.Close()
 	child := func(mode string) func() (int64, string, error) {
 		return func() (int64, string, error) {
 			for _, p := range []string{hot.Name(), big.Name()} {
@@ -121,34 +170,34 @@ func hotSetChild() bool {
 	}
 	p := strings.Split(spec, "|")
 	mode, cg, hot, big := p[0], p[1], p[2], p[3]
-	must := func(err error) {
+	check := func(err error) {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	}
-	must(os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644))
+	check(os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644))
 	h, err := os.ReadFile(hot)
-	must(err)
+	check(err)
 	_ = h
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	must(err)
+	check(err)
 	switch mode {
 	case "sendfile":
 		f, err := os.Open(big)
-		must(err)
+		check(err)
 		_, err = zerocopy.SendFile(null, f, 0, -1)
-		must(err)
+		check(err)
 	case "direct":
 		f, err := directio.OpenFile(big, os.O_RDONLY, 0)
-		must(err)
+		check(err)
 		r, err := directio.NewReader(f, nil)
-		must(err)
+		check(err)
 		_, err = r.WriteTo(null)
-		must(err)
+		check(err)
 	}
 	res, err := resident(hot)
-	must(err)
+	check(err)
 	fmt.Printf("%.0f%%\n", res*100)
 	return true
 }

@@ -5,7 +5,9 @@
 //	directcopy [-block SIZE] [-depth N] SRC DST
 //
 // On a terminal it shows a progress line (bytes, rate, ETA); at the end it
-// prints the rate and whether direct I/O ran on each side. A filesystem
+// prints the rate and whether direct I/O ran on each side. SIZE takes K, M
+// and G suffixes. Like cp, it refuses to copy a file onto itself, and checks
+// its flags and the source before it creates or truncates DST. A filesystem
 // that refuses O_DIRECT gets buffered I/O with drop-behind instead.
 package main
 
@@ -14,7 +16,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,18 +27,64 @@ import (
 )
 
 func main() {
-	block := flag.Int("block", 0, "bytes per read (0: the Reader's default, 1 MiB)")
-	depth := flag.Int("depth", 0, "reads in flight (0: the Reader's default, 4)")
-	flag.Parse()
-	if flag.NArg() != 2 {
-		fmt.Fprintln(os.Stderr, "usage: directcopy [-block SIZE] [-depth N] SRC DST")
-		os.Exit(2)
+	os.Exit(cli(os.Args[1:], os.Stderr, isTerminal(os.Stderr)))
+}
+
+// cli runs directcopy with the given arguments and returns its exit status.
+// Bad flags are refused before any file is opened.
+func cli(args []string, stderr io.Writer, progress bool) int {
+	fs := flag.NewFlagSet("directcopy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	block := fs.String("block", "0", "bytes per read, e.g. 64K, 1M (0: the Reader's default, 1 MiB)")
+	depth := fs.Int("depth", 0, "reads in flight (0: the Reader's default, 4)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: directcopy [-block SIZE] [-depth N] SRC DST")
+		fs.PrintDefaults()
 	}
-	progress := isTerminal(os.Stderr)
-	if err := run(flag.Arg(0), flag.Arg(1), &directio.ReaderOptions{BlockSize: *block, Depth: *depth}, os.Stderr, progress); err != nil {
-		fmt.Fprintln(os.Stderr, "directcopy:", err)
-		os.Exit(1)
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return 2
+	}
+	bs, err := parseSize(*block)
+	if err != nil || bs > math.MaxInt32 {
+		fmt.Fprintf(stderr, "directcopy: -block %q: want a size such as 4096, 64K or 1M\n", *block)
+		return 2
+	}
+	if *depth < 0 {
+		fmt.Fprintf(stderr, "directcopy: -depth %d: want 0 or more\n", *depth)
+		return 2
+	}
+	if err := run(fs.Arg(0), fs.Arg(1), &directio.ReaderOptions{BlockSize: int(bs), Depth: *depth}, stderr, progress); err != nil {
+		fmt.Fprintln(stderr, "directcopy:", err)
+		return 1
+	}
+	return 0
+}
+
+// parseSize reads "0", "4096", "512K", "256M", "1G" (either case), as
+// examples/bench -size does. Each example keeps its own copy so that the
+// folder can be copied out on its own: the duplication is on purpose.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch strings.ToUpper(s[len(s)-min(1, len(s)):]) {
+	case "K":
+		mult = 1 << 10
+	case "M":
+		mult = 1 << 20
+	case "G":
+		mult = 1 << 30
+	}
+	if mult > 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return n * mult, nil
 }
 
 func openOr(name string, flag int, perm os.FileMode) (*os.File, error) {
@@ -45,7 +95,14 @@ func openOr(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return f, err
 }
 
+// run copies srcName to dstName. Everything is checked before the
+// destination is created or truncated: the options, that the source is a
+// regular file, and that the two are not the same file (also through a
+// symlink or a hard link), as cp(1) does.
 func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, progress bool) error {
+	if opt != nil && (opt.BlockSize < 0 || opt.Depth < 0) {
+		return fmt.Errorf("block size %d, depth %d: want 0 (the default) or more", opt.BlockSize, opt.Depth)
+	}
 	src, err := openOr(srcName, os.O_RDONLY, 0)
 	if err != nil {
 		return err
@@ -55,16 +112,22 @@ func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, pr
 	if err != nil {
 		return err
 	}
-	dst, err := openOr(dstName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
-	if err != nil {
-		return err
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file", srcName)
 	}
-	defer dst.Close()
+	if dfi, err := os.Stat(dstName); err == nil && os.SameFile(fi, dfi) {
+		return fmt.Errorf("%q and %q are the same file", srcName, dstName)
+	}
 	r, err := directio.NewReader(src, opt)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	dst, err := openOr(dstName, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
 	w, err := directio.NewWriter(dst)
 	if err != nil {
 		return err

@@ -8,41 +8,97 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/zerocopy-go/zerocopy/directio"
-	"github.com/zerocopy-go/zerocopy/internal/testutil"
 )
 
 func TestCopy(t *testing.T) {
-	testutil.NoLeaks(t)
+	noLeaks(t)
 	for _, size := range []int{0, 1, 4095, 3<<20 + 17} {
 		dir := t.TempDir()
-		data := testutil.Data(uint64(size), size)
+		d := data(uint64(size), size)
 		src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
-		require.NoError(t, os.WriteFile(src, data, 0o640))
+		check(t, os.WriteFile(src, d, 0o640))
 		var log bytes.Buffer
-		require.NoError(t, run(src, dst, &directio.ReaderOptions{BlockSize: 64 << 10, Depth: 2}, &log, true))
-		testutil.RequireBytes(t, data, testutil.ReadFile(t, dst))
+		check(t, run(src, dst, &directio.ReaderOptions{BlockSize: 64 << 10, Depth: 2}, &log, true))
+		sameBytes(t, d, readFile(t, dst))
 		fi, err := os.Stat(dst)
-		require.NoError(t, err)
-		require.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+		check(t, err)
+		equal(t, os.FileMode(0o640), fi.Mode().Perm())
 		direct := "false"
 		if f, err := directio.OpenFile(src, os.O_RDONLY, 0); err == nil {
 			direct = "true"
-			require.NoError(t, f.Close())
+			check(t, f.Close())
 		}
-		require.Regexp(t, regexp.MustCompile(`\d+ bytes in .*, direct I/O: read `+direct+`, write `+direct), log.String())
+		if !regexp.MustCompile(`\d+ bytes in .*, direct I/O: read ` + direct + `, write ` + direct).MatchString(log.String()) {
+			t.Fatalf("log: %q", log.String())
+		}
+	}
+}
+
+// TestBlockSizes: -block takes sizes as examples/bench -size does.
+func TestBlockSizes(t *testing.T) {
+	dir := t.TempDir()
+	d := data(9, 1<<20+3)
+	src := filepath.Join(dir, "src")
+	check(t, os.WriteFile(src, d, 0o644))
+	for _, block := range []string{"1M", "64k", "4096", "0"} {
+		dst := filepath.Join(dir, "dst-"+block)
+		var stderr bytes.Buffer
+		equal(t, 0, cli([]string{"-block", block, "-depth", "2", src, dst}, &stderr, false), stderr.String())
+		sameBytes(t, d, readFile(t, dst), "-block", block)
+	}
+	for in, want := range map[string]int64{"0": 0, "4096": 4096, "512K": 512 << 10, "256m": 256 << 20, "1G": 1 << 30} {
+		got, err := parseSize(in)
+		check(t, err, in)
+		equal(t, want, got, in)
+	}
+}
+
+// TestNeverDestroys: every refusal happens before the destination is
+// created or truncated.
+func TestNeverDestroys(t *testing.T) {
+	noLeaks(t)
+	dir := t.TempDir()
+	d := data(5, 300000)
+	f := filepath.Join(dir, "f")
+	check(t, os.WriteFile(f, d, 0o644))
+	check(t, os.Symlink("f", filepath.Join(dir, "link")))
+	check(t, os.Link(f, filepath.Join(dir, "hard")))
+	check(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
+	x := filepath.Join(dir, "x")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the message
+		code int
+	}{
+		{"same file", []string{f, f}, "are the same file", 1},
+		{"same file through a symlink", []string{f, filepath.Join(dir, "link")}, "are the same file", 1},
+		{"hard link", []string{f, filepath.Join(dir, "hard")}, "are the same file", 1},
+		{"negative block", []string{"-block", "-5", f, x}, "-block", 2},
+		{"bad block", []string{"-block", "1Q", f, x}, "-block", 2},
+		{"negative depth", []string{"-depth", "-1", f, x}, "-depth", 2},
+		{"directory source", []string{filepath.Join(dir, "sub"), x}, "not a regular file", 1},
+		{"missing source", []string{filepath.Join(dir, "nope"), x}, "no such file", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			equal(t, tc.code, cli(tc.args, &stderr, false), stderr.String())
+			mustContain(t, stderr.String(), tc.want)
+			sameBytes(t, d, readFile(t, f), "the source")
+			if _, err := os.Lstat(x); !os.IsNotExist(err) {
+				t.Fatalf("%s was created (%v)", x, err)
+			}
+		})
 	}
 }
 
 func TestProgressLine(t *testing.T) {
-	line := progressLine(450<<20, 1000<<20, 3*time.Second)
-	require.Equal(t, " 45.0% 450.0 MiB / 1000.0 MiB  150.0 MiB/s  ETA 4s", line)
-	require.Contains(t, progressLine(0, 0, 0), "100.0%")
+	equal(t, " 45.0% 450.0 MiB / 1000.0 MiB  150.0 MiB/s  ETA 4s", progressLine(450<<20, 1000<<20, 3*time.Second))
+	mustContain(t, progressLine(0, 0, 0), "100.0%")
 }
 
 func TestMissingSource(t *testing.T) {
 	err := run(filepath.Join(t.TempDir(), "nope"), filepath.Join(t.TempDir(), "x"), nil, &bytes.Buffer{}, false)
-	require.ErrorIs(t, err, os.ErrNotExist)
+	checkIs(t, err, os.ErrNotExist)
 }

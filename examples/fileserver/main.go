@@ -3,20 +3,30 @@
 // explicit offsets, so one open *os.File serves any number of concurrent
 // requests and ranges.
 //
-//	fileserver -listen 127.0.0.1:8080 -root DIR [-directio 1G]
+//	fileserver -listen 127.0.0.1:8080 -root DIR [-directio 1G] [-idle 60s] [-write-progress 30s]
 //
-// It supports single-range requests (Range: bytes=...), Last-Modified and
-// If-Modified-Since, and HEAD. Paths cannot leave the root: lookups go
-// through os.Root, which refuses "..", absolute paths and symlinks that
-// point outside. Open files are cached (open_file_cache in nginx's terms)
-// and revalidated every second. With -directio SIZE, files of at least SIZE
-// bytes are read with O_DIRECT instead of through the page cache.
+// It supports single-range requests (Range: bytes=..., If-Range), ETag,
+// Last-Modified, If-None-Match and If-Modified-Since, and HEAD. A directory
+// serves its index.html; asked for without its trailing slash, it
+// redirects to it (as http.FileServer does). Only regular files are
+// served: FIFOs, sockets and devices get 404 without ever being opened.
+// Paths cannot leave the root: lookups go through os.Root, which refuses
+// "..", absolute paths and symlinks that point outside. Open files are
+// cached (open_file_cache in nginx's terms) and revalidated every second.
+// With -directio SIZE, files of at least SIZE bytes are read with O_DIRECT
+// instead of through the page cache.
+//
+// Timeouts: a request's header must arrive within 10 s, an idle keep-alive
+// connection is closed after -idle, and a client that stops reading is
+// cut off after -write-progress without progress (a slow client that keeps
+// reading may take as long as it needs).
 package main
 
 import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +38,8 @@ func main() {
 	root := flag.String("root", ".", "directory to serve")
 	dio := flag.String("directio", "0", "read files of at least this size with O_DIRECT (e.g. 512M, 1G; 0: never)")
 	std := flag.Bool("std", false, "serve with net/http's http.FileServer instead, for comparisons")
+	idle := flag.Duration("idle", 60*time.Second, "close keep-alive connections idle for this long")
+	progress := flag.Duration("write-progress", 30*time.Second, "close a connection whose client has taken no bytes for this long (0: never)")
 	flag.Parse()
 	threshold, err := parseSize(*dio)
 	if err != nil {
@@ -41,10 +53,26 @@ func main() {
 		}
 		defer s.Close()
 		h = s
+	} else {
+		*progress = 0 // http.FileServer as it comes
 	}
-	srv := &http.Server{Addr: *listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	log.Printf("serving %s on http://%s", *root, *listen)
-	log.Fatal(srv.ListenAndServe())
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("serving %s on http://%s", *root, ln.Addr())
+	log.Fatal(serve(newHTTPServer(h, *idle), ln, *progress))
+}
+
+// newHTTPServer is the http.Server with the timeouts the flags set.
+func newHTTPServer(h http.Handler, idle time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idle}
+}
+
+// serve runs srv on ln, cutting off clients that make no progress for
+// writeProgress (0: never).
+func serve(srv *http.Server, ln net.Listener, writeProgress time.Duration) error {
+	return srv.Serve(progressListener{Listener: ln, d: writeProgress})
 }
 
 // parseSize reads "0", "4096", "512K", "256M", "1G".

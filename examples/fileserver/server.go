@@ -20,11 +20,12 @@ import (
 
 // Server serves the files under one root directory.
 type Server struct {
-	root   *os.Root
-	cache  *fileCache
-	copier zerocopy.Copier
+	root     *os.Root
+	cache    *fileCache
+	directIO int64
 
-	// Methods counts responses by the zerocopy method that sent the body.
+	// methods counts responses by the zerocopy method that sent most of
+	// the body.
 	methods [8]atomic.Int64
 }
 
@@ -35,13 +36,7 @@ func New(dir string, directIO int64) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{root: root, cache: newFileCache(root, 1024, time.Second)}
-	s.copier = zerocopy.Copier{DirectIOThreshold: directIO, Observe: func(r zerocopy.Report) {
-		if int(r.Method) < len(s.methods) {
-			s.methods[r.Method].Add(1)
-		}
-	}}
-	return s, nil
+	return &Server{root: root, cache: newFileCache(root, 1024, time.Second), directIO: directIO}, nil
 }
 
 // Close closes the cached files and the root.
@@ -70,8 +65,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		name = "."
 	}
 	e, err := s.cache.get(name)
-	if err == nil && e.fi.IsDir() {
-		s.cache.release(e)
+	if errors.Is(err, errIsDir) {
+		if !strings.HasSuffix(r.URL.Path, "/") {
+			// As http.FileServer does: relative links in the directory's
+			// index.html resolve against "dir/", not against its parent.
+			// The target is relative ("dir/"), so "//host" paths cannot
+			// turn it into a redirect to another site.
+			target := path.Base(r.URL.Path) + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", target)
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
 		e, err = s.cache.get(path.Join(name, "index.html"))
 	}
 	if err != nil {
@@ -79,19 +86,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "forbidden", http.StatusForbidden)
 			return
 		}
-		http.NotFound(w, r) // missing, or outside the root: say nothing more
+		// Missing, outside the root, a directory without index.html, or
+		// not a regular file (FIFO, socket, device): say nothing more.
+		http.NotFound(w, r)
 		return
 	}
 	defer s.cache.release(e)
 	s.serve(w, r, e)
 }
 
+// etag is a strong validator: it changes whenever the file is replaced or
+// its size or modification time (in nanoseconds) changes.
+func etag(fi os.FileInfo) string {
+	return fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size())
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
-	size, mod := e.fi.Size(), e.fi.ModTime()
+	size, mod, tag := e.fi.Size(), e.fi.ModTime(), etag(e.fi)
+	lastMod := mod.UTC().Format(http.TimeFormat)
 	h := w.Header()
 	h.Set("Accept-Ranges", "bytes")
-	h.Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
-	if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !mod.Truncate(time.Second).After(ims) {
+	h.Set("Last-Modified", lastMod)
+	h.Set("ETag", tag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		// RFC 9110 13.1.2: weak comparison; it overrides If-Modified-Since.
+		if etagListMatch(inm, tag, false) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !mod.Truncate(time.Second).After(ims) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -102,7 +125,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	h.Set("Content-Type", ctype)
 
 	status, off, n := http.StatusOK, int64(0), size
-	if rh := r.Header.Get("Range"); rh != "" && r.Header.Get("If-Range") == "" {
+	if rh := r.Header.Get("Range"); rh != "" && r.Method == http.MethodGet && ifRange(r.Header.Get("If-Range"), tag, lastMod) {
 		start, length, ok, err := parseRange(rh, size)
 		switch {
 		case err != nil:
@@ -119,22 +142,42 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	if r.Method == http.MethodHead || n == 0 {
 		return
 	}
-	// Send the header now, so net/http hands the body straight to the
-	// connection's ReadFrom (no sniffing copy), which calls our WriteTo
-	// with the TCP connection itself.
-	_ = http.NewResponseController(w).Flush()
-	body := &section{f: e.f, off: off, n: n, c: &s.copier}
-	if rf, ok := w.(io.ReaderFrom); ok {
-		_, _ = rf.ReadFrom(body)
-	} else {
-		_, _ = io.Copy(w, body)
+	var moved [8]int64
+	c := zerocopy.Copier{DirectIOThreshold: s.directIO, Observe: func(r zerocopy.Report) {
+		if int(r.Method) < len(moved) {
+			moved[r.Method] += r.Bytes
+		}
+	}}
+	_, _ = sendBody(w, &c, e.f, off, n)
+	best := 0
+	for m := range moved {
+		if moved[m] > moved[best] {
+			best = m
+		}
 	}
+	s.methods[best].Add(1)
+}
+
+// sendBody sends n bytes of f from off as the response body (the header is
+// already set). It is the one place that knows how the bytes travel.
+//
+// The header goes out first, so net/http hands the body straight to the
+// connection's ReadFrom (no sniffing copy), which calls section.WriteTo
+// with a value that exposes the connection's SyscallConn: SendFile then
+// uses sendfile(2) at explicit offsets. Writers that must see the bytes
+// (TLS, HTTP/2) get section.Read instead.
+func sendBody(w http.ResponseWriter, c *zerocopy.Copier, f *os.File, off, n int64) (int64, error) {
+	_ = http.NewResponseController(w).Flush()
+	body := &section{f: f, off: off, n: n, c: c}
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(body)
+	}
+	return io.Copy(w, body)
 }
 
 // section is n bytes of a shared file from off. WriteTo sends them with
 // zerocopy.SendFile at explicit offsets (the file's own offset is never
-// used); Read is the pread fallback for writers that must see the bytes
-// (TLS, HTTP/2).
+// used); Read is the pread fallback.
 type section struct {
 	f      *os.File
 	off, n int64
@@ -157,13 +200,53 @@ func (s *section) Read(p []byte) (int, error) {
 	return k, err
 }
 
-// WriteTo receives net/http's connection wrapper, which embeds the
-// *net.TCPConn: SendFile reaches its descriptor through SyscallConn.
 func (s *section) WriteTo(w io.Writer) (int64, error) {
 	k, err := s.c.SendFile(w, s.f, s.off, s.n)
 	s.off += k
 	s.n -= k
 	return k, err
+}
+
+// ifRange reports whether a Range header is to be honoured given the
+// request's If-Range value (RFC 9110 13.1.5): always when there is none;
+// otherwise only if it is the current strong entity tag (a weak tag never
+// matches), or an HTTP date equal to Last-Modified exactly.
+func ifRange(v, tag, lastMod string) bool {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return true
+	case strings.HasPrefix(v, `"`):
+		return v == tag
+	case strings.HasPrefix(v, "W/"):
+		return false
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return false
+	}
+	return t.UTC().Format(http.TimeFormat) == lastMod
+}
+
+// etagListMatch reports whether tag is in the comma-separated list (or the
+// list is "*"). weak comparison ignores W/ prefixes; strong refuses them.
+func etagListMatch(list, tag string, strong bool) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		if w, ok := strings.CutPrefix(t, "W/"); ok {
+			if strong {
+				continue
+			}
+			t = w
+		}
+		if t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // parseRange reads a single "bytes=" range. ok is false when the header
@@ -206,10 +289,20 @@ func parseRange(h string, size int64) (start, length int64, ok bool, err error) 
 	return a, b - a + 1, true, nil
 }
 
-// fileCache keeps files open across requests. An entry is revalidated
-// (stat by name: same file, size and time) once per ttl; a replaced or
-// changed file is reopened, and the old *os.File closed when its last
-// request ends.
+var (
+	errIsDir      = errors.New("is a directory")
+	errNotRegular = errors.New("not a regular file")
+)
+
+// fileCache keeps regular files open across requests. An entry is
+// revalidated (stat by name: same file, size and time) once per ttl; a
+// replaced or changed file is reopened, and the old *os.File closed when
+// its last request ends.
+//
+// The lock guards only the map and the counts: stat and open run without
+// it, so a path that is slow to open (a hung network mount) delays its own
+// request, never the others. Nothing but a regular file is ever opened: a
+// FIFO would block open(2) until a writer came, a device could be endless.
 type fileCache struct {
 	root *os.Root
 	max  int
@@ -231,33 +324,67 @@ func newFileCache(root *os.Root, max int, ttl time.Duration) *fileCache {
 	return &fileCache{root: root, max: max, ttl: ttl, m: map[string]*entry{}}
 }
 
+func sameVersion(a, b os.FileInfo) bool {
+	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// get returns the open file called name, or errIsDir, errNotRegular, or
+// the error of stat or open. The caller releases the entry.
 func (c *fileCache) get(name string) (*entry, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[name]; ok {
-		if time.Since(e.checked) < c.ttl {
-			e.refs++
-			return e, nil
-		}
-		if fi, err := c.root.Stat(name); err == nil && os.SameFile(fi, e.fi) && fi.Size() == e.fi.Size() && fi.ModTime().Equal(e.fi.ModTime()) {
+	e, ok := c.m[name]
+	if ok && time.Since(e.checked) < c.ttl {
+		e.refs++
+		c.mu.Unlock()
+		return e, nil
+	}
+	c.mu.Unlock()
+
+	// stat does not open: it cannot block on a FIFO.
+	fi, err := c.root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, errIsDir
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	if ok && sameVersion(fi, e.fi) {
+		c.mu.Lock()
+		if c.m[name] == e {
 			e.checked = time.Now()
 			e.refs++
+			c.mu.Unlock()
 			return e, nil
 		}
-		c.evict(e)
+		c.mu.Unlock()
 	}
-	f, err := c.root.Open(name)
+	// Opened non-blocking, in case the path became a FIFO since the stat;
+	// on a regular file the flag changes nothing. Checked again after.
+	f, err := c.root.OpenFile(name, openFlags, 0)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil {
+	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
+		if err == nil {
+			err = errNotRegular
+		}
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() && !fi.IsDir() {
-		f.Close()
-		return nil, os.ErrNotExist
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.m[name]; ok {
+		if sameVersion(cur.fi, fi) { // another request opened it meanwhile
+			f.Close()
+			cur.checked = time.Now()
+			cur.refs++
+			return cur, nil
+		}
+		c.evict(cur)
 	}
 	if len(c.m) >= c.max {
 		for _, old := range c.m { // any entry: a cache, not an LRU
@@ -265,7 +392,7 @@ func (c *fileCache) get(name string) (*entry, error) {
 			break
 		}
 	}
-	e := &entry{name: name, f: f, fi: fi, checked: time.Now(), refs: 1}
+	e = &entry{name: name, f: f, fi: fi, checked: time.Now(), refs: 1}
 	c.m[name] = e
 	return e, nil
 }

@@ -9,14 +9,11 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/zerocopy-go/zerocopy"
-	"github.com/zerocopy-go/zerocopy/internal/testutil"
 )
 
 func TestDemo(t *testing.T) {
-	testutil.NoLeaks(t)
+	noLeaks(t)
 	for _, cfg := range []config{
 		{records: 5000, size: 300, fetches: 500, interval: 4096},
 		{records: 1, size: 2, fetches: 3, interval: 1},
@@ -24,37 +21,42 @@ func TestDemo(t *testing.T) {
 	} {
 		cfg.dir = t.TempDir()
 		var out bytes.Buffer
-		require.NoError(t, run(cfg, &out))
-		require.Regexp(t, regexp.MustCompile(`fetched and verified \d+ random records`), out.String())
+		check(t, run(cfg, &out))
+		if !regexp.MustCompile(`fetched and verified \d+ random records`).MatchString(out.String()) {
+			t.Fatalf("output: %s", out.String())
+		}
 		method := zerocopy.MethodBuffered
 		if zerocopy.MethodSendfile.Available() {
 			method = zerocopy.MethodSendfile
 		}
-		require.Contains(t, out.String(), "bodies sent by map["+method.String()+":", out.String())
+		mustContain(t, out.String(), "bodies sent by map["+method.String()+":")
 	}
 }
 
 func TestLocate(t *testing.T) {
 	cfg := config{records: 1000, size: 100, interval: 512, dir: t.TempDir()}
-	require.NoError(t, writeLog(cfg.dir, cfg))
+	check(t, writeLog(cfg.dir, cfg))
 	lg, err := openLog(cfg.dir)
-	require.NoError(t, err)
+	check(t, err)
 	defer lg.Close()
 	buf := make([]byte, 100)
 	for _, off := range []uint64{0, 1, 499, 998, 999} {
 		pos, n, err := lg.locate(off)
-		require.NoError(t, err)
+		check(t, err)
 		_, err = lg.seg.ReadAt(buf[:n], pos)
-		require.NoError(t, err)
-		require.Equal(t, payload(off, cfg.size), buf[:n])
+		check(t, err)
+		sameBytes(t, payload(off, cfg.size), buf[:n], "record", off)
 	}
 	_, _, err = lg.locate(1000)
-	require.ErrorIs(t, err, errNotFound)
+	checkIs(t, err, errNotFound)
 }
 
 func TestBadFlags(t *testing.T) {
-	require.Error(t, run(config{records: 0, size: 10, interval: 1}, &bytes.Buffer{}))
-	require.Error(t, run(config{records: 10, size: 1, interval: 1}, &bytes.Buffer{}))
+	for _, cfg := range []config{{records: 0, size: 10, interval: 1}, {records: 10, size: 1, interval: 1}} {
+		if err := run(cfg, &bytes.Buffer{}); err == nil {
+			t.Fatalf("%+v accepted", cfg)
+		}
+	}
 }
 
 // BenchmarkFetch measures lookup (mmap'd index) + serve (SendFile) over one

@@ -6,6 +6,9 @@
 //
 //	proxy -listen 127.0.0.1:8080 -upstream 127.0.0.1:80 [-record FILE]
 //
+// -record FILE writes connection N's client->upstream bytes to FILE.N
+// (FILE.1, FILE.2, ...).
+//
 // A half-close is passed on: when one side finishes sending (EOF), the
 // proxy shuts down the write side of the other (CloseWrite) and keeps the
 // opposite direction running until it ends too. Each connection logs its
@@ -32,6 +35,10 @@ func main() {
 	upstream := flag.String("upstream", "", "address to forward to (required)")
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
 	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy, io.Copy, or plain (32 KiB buffer)")
+	flag.Usage = func() {
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]")
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if *upstream == "" {
 		flag.Usage()
@@ -73,6 +80,8 @@ type Proxy struct {
 }
 
 // Serve accepts until ln is closed, then waits for the open connections.
+// Any net.Listener will do, wrapped ones included (a limiting or TLS
+// listener): the fast path applies wherever the conn exposes SyscallConn.
 func (p *Proxy) Serve(ln net.Listener) error {
 	defer p.wg.Wait()
 	for {
@@ -86,7 +95,7 @@ func (p *Proxy) Serve(ln net.Listener) error {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.handle(c.(*net.TCPConn), p.conns.Add(1))
+			p.handle(c, p.conns.Add(1))
 		}()
 	}
 }
@@ -98,37 +107,71 @@ type Stats struct {
 	UpErr, DownErr       error
 }
 
-func (p *Proxy) handle(client *net.TCPConn, id int64) Stats {
+func (p *Proxy) handle(client net.Conn, id int64) Stats {
 	defer client.Close()
 	var st Stats
-	c, err := net.Dial("tcp", p.Upstream)
+	up, err := net.Dial("tcp", p.Upstream)
 	if err != nil {
 		p.Log.Printf("conn %d: dial %s: %v", id, p.Upstream, err)
 		return st
 	}
-	up := c.(*net.TCPConn)
 	defer up.Close()
 
 	var wg sync.WaitGroup
+	var closedClient atomic.Bool
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		st.Up, st.UpMethod, st.UpErr = p.forward(up, client, id)
-		_ = up.CloseWrite() // the client is done sending: tell upstream
+		closeWrite(up) // the client is done sending: tell upstream
 	}()
 	go func() {
 		defer wg.Done()
 		st.Down, st.DownMethod, st.DownErr = p.copyOne(client, up)
-		_ = client.CloseWrite()
+		if !closeWrite(client) {
+			// A wrapped conn that hides CloseWrite: end the client's side
+			// altogether, or a client waiting for EOF would wait forever.
+			closedClient.Store(true)
+			_ = client.Close()
+		}
 	}()
 	wg.Wait()
-	p.Log.Printf("conn %d: client->upstream %d bytes by %s%s, upstream->client %d bytes by %s%s",
-		id, st.Up, st.UpMethod, errNote(st.UpErr), st.Down, st.DownMethod, errNote(st.DownErr))
+	if closedClient.Load() && errors.Is(st.UpErr, net.ErrClosed) {
+		st.UpErr = nil // our own Close above ended that direction
+	}
+	p.Log.Printf("conn %d: client->upstream %s%s, upstream->client %s%s",
+		id, moved(st.Up, st.UpMethod), errNote(st.UpErr), moved(st.Down, st.DownMethod), errNote(st.DownErr))
 	return st
 }
 
+// moved says "N bytes by METHOD", or "0 bytes" when nothing moved (no
+// method did anything worth naming).
+func moved(n int64, method string) string {
+	if n == 0 {
+		return "0 bytes"
+	}
+	return fmt.Sprintf("%d bytes by %s", n, method)
+}
+
+// closeWrite shuts down c's write side where it has one (TCP, Unix and TLS
+// conns, and wrappers that pass CloseWrite on, or that hand out the conn
+// they wrap with NetConn). It reports false when c has none.
+func closeWrite(c net.Conn) bool {
+	for {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+			return true
+		}
+		nc, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		c = nc.NetConn()
+	}
+}
+
 // forward moves client->upstream, through Tee into the record file if set.
-func (p *Proxy) forward(up, client *net.TCPConn, id int64) (int64, string, error) {
+func (p *Proxy) forward(up, client net.Conn, id int64) (int64, string, error) {
 	if p.Record == "" {
 		return p.copyOne(up, client)
 	}

@@ -2,8 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -12,25 +11,28 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/zerocopy-go/zerocopy"
-	"github.com/zerocopy-go/zerocopy/internal/testutil"
 )
 
 // start runs a proxy to upstream on a loopback port; it stops with the test.
 func start(t *testing.T, upstream, record string) (addr string, logs *syncBuffer) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	check(t, err)
+	return startOn(t, ln, upstream, record)
+}
+
+// startOn runs a proxy on ln; it stops with the test.
+func startOn(t *testing.T, ln net.Listener, upstream, record string) (addr string, logs *syncBuffer) {
 	logs = &syncBuffer{}
 	p := &Proxy{Upstream: upstream, Record: record, Log: log.New(logs, "", 0)}
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ln) }()
-	t.Cleanup(func() { _ = ln.Close(); require.NoError(t, <-done) })
+	t.Cleanup(func() { _ = ln.Close(); check(t, <-done) })
 	return ln.Addr().String(), logs
 }
 
@@ -66,11 +68,9 @@ func upstreamHTTP(t *testing.T, body []byte) *httptest.Server {
 	return srv
 }
 
-func sum(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
-
 func TestHTTPThroughProxy(t *testing.T) {
-	testutil.NoLeaks(t)
-	body := testutil.Data(1, 5<<20+3)
+	noLeaks(t)
+	body := data(1, 5<<20+3)
 	srv := upstreamHTTP(t, body)
 	record := filepath.Join(t.TempDir(), "rec")
 	addr, logs := start(t, srv.Listener.Addr().String(), record)
@@ -78,40 +78,44 @@ func TestHTTPThroughProxy(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	t.Cleanup(client.CloseIdleConnections)
 	resp, err := client.Get("http://" + addr + "/big")
-	require.NoError(t, err)
+	check(t, err)
 	got, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, sum(body), sum(got))
+	check(t, err)
+	check(t, resp.Body.Close())
+	equal(t, sum(body), sum(got))
 
-	upload := testutil.Data(2, 3<<20+1)
+	upload := data(2, 3<<20+1)
 	resp, err = client.Post("http://"+addr+"/echo", "application/octet-stream", bytes.NewReader(upload))
-	require.NoError(t, err)
+	check(t, err)
 	got, err = io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, sum(upload), sum(got))
+	check(t, err)
+	check(t, resp.Body.Close())
+	equal(t, sum(upload), sum(got))
 
 	// The recording of connection 2 holds the request and its body, as sent.
-	require.Eventually(t, func() bool { return strings.Count(logs.String(), "conn ") == 2 }, testTimeout, tick)
-	rec := testutil.ReadFile(t, record+".2")
-	require.True(t, bytes.HasPrefix(rec, []byte("POST /echo HTTP/1.1\r\n")), "%q", rec[:min(len(rec), 40)])
-	require.True(t, bytes.HasSuffix(rec, upload), "the recorded body is the uploaded one")
+	eventually(t, testTimeout, func() bool { return strings.Count(logs.String(), "conn ") == 2 }, "two connections logged")
+	rec := readFile(t, record+".2")
+	if !bytes.HasPrefix(rec, []byte("POST /echo HTTP/1.1\r\n")) {
+		t.Fatalf("recording starts %q", rec[:min(len(rec), 40)])
+	}
+	sameBytes(t, upload, rec[len(rec)-len(upload):], "the recorded body")
 
 	want := zerocopy.MethodBuffered.String()
 	if zerocopy.MethodSplice.Available() {
 		want = zerocopy.MethodSplice.String()
 	}
-	require.Regexp(t, `conn 1: client->upstream \d+ bytes by (tee|buffered \(tee unsupported\)), upstream->client \d+ bytes by `+want, logs.String())
+	if !regexp.MustCompile(`conn 1: client->upstream \d+ bytes by (tee|buffered \(tee unsupported\)), upstream->client \d+ bytes by ` + want).MatchString(logs.String()) {
+		t.Fatalf("log: %s", logs.String())
+	}
 }
 
 // TestHalfClose: the client sends and shuts down its write side; the
 // upstream reads to EOF (which only arrives if the proxy passed the
 // half-close on), then answers and closes.
 func TestHalfClose(t *testing.T) {
-	testutil.NoLeaks(t)
+	noLeaks(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	check(t, err)
 	defer ln.Close()
 	go func() {
 		c, err := ln.Accept()
@@ -124,17 +128,17 @@ func TestHalfClose(t *testing.T) {
 	}()
 	addr, logs := start(t, ln.Addr().String(), "")
 	c, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
+	check(t, err)
 	defer c.Close()
-	data := testutil.Data(3, 2<<20+9)
+	data := data(3, 2<<20+9)
 	_, err = c.Write(data)
-	require.NoError(t, err)
-	require.NoError(t, c.(*net.TCPConn).CloseWrite())
+	check(t, err)
+	check(t, c.(*net.TCPConn).CloseWrite())
 	reply, err := io.ReadAll(c)
-	require.NoError(t, err)
-	require.Equal(t, sum(data), string(reply))
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "conn 1:") }, testTimeout, tick)
-	require.Contains(t, logs.String(), "client->upstream 2097161 bytes")
+	check(t, err)
+	equal(t, sum(data), string(reply))
+	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
+	mustContain(t, logs.String(), "client->upstream 2097161 bytes")
 }
 
 // TestCurl drives the proxy with curl, a client that is not Go.
@@ -143,15 +147,108 @@ func TestCurl(t *testing.T) {
 	if err != nil {
 		t.Skip("curl not installed")
 	}
-	testutil.NoLeaks(t)
-	body := testutil.Data(4, 1<<20+11)
+	noLeaks(t)
+	body := data(4, 1<<20+11)
 	srv := upstreamHTTP(t, body)
 	addr, _ := start(t, srv.Listener.Addr().String(), "")
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(curl, "-sS", "--fail", "-o", out, "http://"+addr+"/big")
 	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(b))
+	check(t, err, string(b))
 	got, err := os.ReadFile(out)
-	require.NoError(t, err)
-	require.Equal(t, sum(body), sum(got))
+	check(t, err)
+	equal(t, sum(body), sum(got))
+}
+
+// limitListener is a wrapping listener like golang.org/x/net/netutil's
+// LimitListener: at most n connections at once; its conns are its own
+// type, embedding net.Conn (so neither *net.TCPConn nor SyscallConn).
+type limitListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	var once sync.Once
+	return &limitConn{Conn: c, release: func() { once.Do(func() { <-l.sem }) }}, nil
+}
+
+// TestWrappedListener: the proxy takes any net.Listener and any net.Conn.
+func TestWrappedListener(t *testing.T) {
+	noLeaks(t)
+	body := data(6, 2<<20+5)
+	srv := upstreamHTTP(t, body)
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	addr, logs := startOn(t, &limitListener{Listener: inner, sem: make(chan struct{}, 2)}, srv.Listener.Addr().String(), "")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	t.Cleanup(client.CloseIdleConnections)
+	for i := range 3 {
+		resp, err := client.Get("http://" + addr + "/big")
+		check(t, err, "request", i)
+		got, err := io.ReadAll(resp.Body)
+		check(t, err)
+		check(t, resp.Body.Close())
+		equal(t, sum(body), sum(got), "request", i)
+	}
+	eventually(t, testTimeout, func() bool { return strings.Count(logs.String(), "conn ") == 3 }, "three connections logged")
+	if !regexp.MustCompile(fmt.Sprintf(`conn 1: client->upstream \d+ bytes by \S+, upstream->client \d{%d,} bytes by `, len(fmt.Sprint(len(body))))).MatchString(logs.String()) {
+		t.Fatalf("log: %s", logs.String())
+	}
+}
+
+// TestNothingMoved: a direction that moved nothing names no method.
+func TestNothingMoved(t *testing.T) {
+	noLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte("hello"))
+	}()
+	addr, logs := start(t, ln.Addr().String(), "")
+	c, err := net.Dial("tcp", addr)
+	check(t, err)
+	defer c.Close()
+	check(t, c.(*net.TCPConn).CloseWrite()) // sends nothing
+	reply, err := io.ReadAll(c)
+	check(t, err)
+	equal(t, "hello", string(reply))
+	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
+	mustContain(t, logs.String(), "conn 1: client->upstream 0 bytes, upstream->client 5 bytes by ")
+}
+
+// TestUsage: -record's help says it writes FILE.N.
+func TestUsage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	bin := filepath.Join(t.TempDir(), "proxy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	check(t, err, string(out))
+	out, _ = exec.Command(bin, "-h").CombinedOutput()
+	mustContain(t, string(out), "FILE.N")
+	mustContain(t, string(out), "FILE.1")
 }
