@@ -17,6 +17,11 @@ type End struct {
 	// intermediate pipe when the drain meets a fallback errno are written
 	// through it, so no consumed byte is lost.
 	W io.Writer
+	// Moved, if set on the destination, is called with the bytes that
+	// reached it after each drain of the pipe (each direct splice); an
+	// error ends the transfer there, with the pipe empty and Result.N
+	// exact. Progress reporting and cancellation hook in here.
+	Moved func(n int64) error
 }
 
 // Spliceable reports whether a descriptor described by st can be spliced
@@ -196,7 +201,17 @@ func (tp *twoPhase) run() (res Result, err error) {
 			res.Fallback = fallback
 			return res, nil
 		}
+		if err := tp.dst.moved(n); err != nil {
+			return res, err
+		}
 	}
+}
+
+func (e End) moved(n int64) error {
+	if e.Moved == nil || n == 0 {
+		return nil
+	}
+	return e.Moved(n)
 }
 
 // rescue reads what is left in the pipe and writes it to the destination
@@ -325,6 +340,9 @@ func (d *direct) run() (res Result, err error) {
 			res.N += int64(k)
 			if d.remain > 0 {
 				d.remain -= int64(k)
+			}
+			if err := d.dst.moved(int64(k)); err != nil {
+				return res, err
 			}
 		case sys.Switch:
 			waitDst = !waitDst
