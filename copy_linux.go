@@ -196,7 +196,7 @@ type transfer struct {
 	remain  int64 // bytes wanted; -1: to EOF
 	sfd     int
 	chunk   int
-	prog    *progress // nil: one call moves up to sys.MaxChunk
+	prog    *progress  // nil: one call moves up to sys.MaxChunk
 	out     fileResult // control's result (Control's callback returns nothing)
 	control func(uintptr)
 	loops   [2]sys.Loop // copy_file_range, sendfile
