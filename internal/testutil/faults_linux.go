@@ -128,3 +128,32 @@ func InjectPipeSizeRefused(t testing.TB) {
 	}
 	t.Cleanup(func() { sys.FcntlInt = orig })
 }
+
+// InjectPipe2 replaces sys.Pipe2 with a scripted one until the test ends
+// (Errno: pipe2 fails, as with EMFILE under a descriptor limit or EPERM
+// under seccomp). It drops the splice pools first and when the test ends,
+// so that a transfer has to make a pipe. Tests that inject must not run in
+// parallel.
+func InjectPipe2(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	dropPools()
+	orig := sys.Pipe2
+	sys.Pipe2 = func(p []int, flags int) error {
+		_, err := f.apply(0, func(int) (int, error) { return 0, orig(p, flags) })
+		return err
+	}
+	t.Cleanup(func() { sys.Pipe2 = orig; dropPools() })
+	return f
+}
+
+// InjectTee replaces sys.Tee with a scripted one until the test ends.
+// Tests that inject must not run in parallel.
+func InjectTee(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.Tee
+	sys.Tee = func(rfd, wfd, n, flags int) (int, error) {
+		return f.apply(n, func(n int) (int, error) { return orig(rfd, wfd, n, flags) })
+	}
+	t.Cleanup(func() { sys.Tee = orig })
+	return f
+}
