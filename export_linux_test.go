@@ -29,3 +29,10 @@ func RestoreProbe() {
 	ResetRefused()
 	probeOnce.Do(probe)
 }
+
+// SetProgressChunk sets the bounded call size until restore.
+func SetProgressChunk(n int) (restore func()) {
+	old := progressChunk
+	progressChunk = n
+	return func() { progressChunk = old }
+}

@@ -19,7 +19,7 @@ const ProgressInterval = 100 * time.Millisecond
 // looked at between calls (without either, one call moves up to 2 GiB).
 // Measured (BENCHMARKS.md, BenchmarkChunk): 8 MiB costs nothing measurable
 // against single 2 GiB calls for file to file and file to TCP.
-const progressChunk = 8 << 20
+var progressChunk = 8 << 20
 
 // progress is the state of Copier.Progress and a context for one call. A
 // nil *progress (neither is set) does nothing, at no cost.
