@@ -58,7 +58,7 @@ func (c *Copier) observe(t *tally) {
 
 // Copy is the package-level Copy with this Copier's options.
 func (c *Copier) Copy(dst io.Writer, src io.Reader) (int64, error) {
-	return c.copy(nil, "Copy", dst, src, -1, nil)
+	return c.copy(context.Background(), "Copy", dst, src, -1, nil)
 }
 
 // CopyBuffer is the package-level CopyBuffer with this Copier's options.
@@ -66,7 +66,7 @@ func (c *Copier) CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, er
 	if buf != nil && len(buf) == 0 {
 		panic("empty buffer in CopyBuffer") // io.CopyBuffer's words
 	}
-	return c.copy(nil, "CopyBuffer", dst, src, -1, buf)
+	return c.copy(context.Background(), "CopyBuffer", dst, src, -1, buf)
 }
 
 // CopyContext is the package-level CopyContext with this Copier's options.
@@ -96,7 +96,7 @@ func (c *Copier) CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 		c.observe(&t)
 		return 0, nil
 	}
-	written, err := c.copy(nil, "CopyN", dst, src, n, nil)
+	written, err := c.copy(context.Background(), "CopyN", dst, src, n, nil)
 	if written == n {
 		return n, nil
 	}
@@ -237,7 +237,7 @@ func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (writt
 		return 0, nil
 	}
 	var t tally
-	t.prog = c.newProgress(nil)
+	t.prog = c.newProgress(context.Background())
 	defer c.observe(&t)
 
 	if count < 0 {

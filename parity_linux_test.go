@@ -228,9 +228,10 @@ func TestProbeRefusedReported(t *testing.T) {
 			}, zerocopy.MethodBuffered},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			// Registered first, so it runs after the injection is undone.
+			t.Cleanup(zerocopy.RestoreProbe)
 			tc.inject(t)
 			zerocopy.Reprobe()
-			t.Cleanup(zerocopy.RestoreProbe)
 			for i := range 2 { // every transfer, not only the first
 				var rep zerocopy.Report
 				c := &zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}

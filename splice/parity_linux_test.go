@@ -173,6 +173,7 @@ func TestVmspliceConcurrentRead(t *testing.T) {
 				runtime.GC()
 			}
 		}
+		runtime.KeepAlive(junk)
 		errc <- nil
 	}()
 	buf := make([]byte, 7000)
