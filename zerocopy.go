@@ -209,7 +209,7 @@ func CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (written int64, err er
 //
 // Cancellation is looked at between bounded chunks on every path: at most
 // 8 MiB per copy_file_range or sendfile call (measured against single 2 GiB
-// calls: within noise, see BENCHMARKS.md), each pipe's worth of splice,
+// calls: within noise, BenchmarkChunk), each pipe's worth of splice,
 // each buffer of the buffered path. A transfer waiting on a descriptor
 // wakes at once: while the call runs, ctx's end sets a deadline in the
 // past on src and dst when they have SetReadDeadline and SetWriteDeadline
