@@ -36,19 +36,24 @@ func putBuffer(b *[]byte) {
 	}
 }
 
-// buffered copies src to dst through a pooled buffer until EOF or an error.
+// buffered copies src to dst through a pooled buffer (or CopyBuffer's)
+// until EOF or an error. With a Progress callback or a context it reports
+// after each write and stops between writes once the context is done.
 // Unlike io.CopyBuffer it never calls dst.ReadFrom or src.WriteTo.
 func (c *Copier) buffered(dst io.Writer, src io.Reader, fromFile bool, t *tally) (written int64, err error) {
-	size := c.BufferSize
-	if size <= 0 {
-		size = defaultStreamBuffer
-		if fromFile {
-			size = defaultFileBuffer
+	buf := t.buf
+	if buf == nil {
+		size := c.BufferSize
+		if size <= 0 {
+			size = defaultStreamBuffer
+			if fromFile {
+				size = defaultFileBuffer
+			}
 		}
+		bp := getBuffer(size)
+		defer putBuffer(bp)
+		buf = *bp
 	}
-	bp := getBuffer(size)
-	defer putBuffer(bp)
-	buf := *bp
 	if l, ok := src.(*io.LimitedReader); ok && int64(len(buf)) > l.N {
 		if l.N < 1 {
 			buf = buf[:1]
@@ -57,6 +62,9 @@ func (c *Copier) buffered(dst io.Writer, src io.Reader, fromFile bool, t *tally)
 		}
 	}
 	defer func() { t.bytes[MethodBuffered] += written }()
+	if err := t.prog.check(); err != nil {
+		return 0, err
+	}
 	for {
 		nr, er := src.Read(buf)
 		if nr > 0 {
@@ -69,6 +77,9 @@ func (c *Copier) buffered(dst io.Writer, src io.Reader, fromFile bool, t *tally)
 			}
 			written += int64(nw)
 			if ew != nil {
+				return written, ew
+			}
+			if ew = t.prog.add(int64(nw)); ew != nil {
 				return written, ew
 			}
 			if nr != nw {

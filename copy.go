@@ -1,6 +1,7 @@
 package zerocopy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ type tally struct {
 	ran      bool   // finished is set
 	zero     bool   // a fast path stopped on a 0 return before the file's end
 	fallback error
+	prog     *progress // Progress and the context; nil: neither
+	buf      []byte    // CopyBuffer's buffer; nil: a pooled one
 }
 
 func (t *tally) note(err error) {
@@ -47,6 +50,7 @@ func (t *tally) report() Report {
 }
 
 func (c *Copier) observe(t *tally) {
+	t.prog.finish()
 	if c.Observe != nil {
 		c.Observe(t.report())
 	}
@@ -54,7 +58,32 @@ func (c *Copier) observe(t *tally) {
 
 // Copy is the package-level Copy with this Copier's options.
 func (c *Copier) Copy(dst io.Writer, src io.Reader) (int64, error) {
-	return c.copy("Copy", dst, src, -1)
+	return c.copy(context.Background(), "Copy", dst, src, -1, nil)
+}
+
+// CopyBuffer is the package-level CopyBuffer with this Copier's options.
+func (c *Copier) CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	if buf != nil && len(buf) == 0 {
+		panic("empty buffer in CopyBuffer") // io.CopyBuffer's words
+	}
+	return c.copy(context.Background(), "CopyBuffer", dst, src, -1, buf)
+}
+
+// CopyContext is the package-level CopyContext with this Copier's options.
+func (c *Copier) CopyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
+	if ctx == nil {
+		return 0, errors.New("zerocopy: CopyContext: nil Context")
+	}
+	if err := ctx.Err(); err != nil {
+		if dst == nil || src == nil {
+			return 0, nilArgError("CopyContext", dst == nil)
+		}
+		return 0, &opError{op: "CopyContext", err: err}
+	}
+	undo := wake(ctx, dst, src)
+	n, err := c.copy(ctx, "CopyContext", dst, src, -1, nil)
+	undo()
+	return n, ctxErr(ctx, "CopyContext", err)
 }
 
 // CopyN is the package-level CopyN with this Copier's options.
@@ -67,7 +96,7 @@ func (c *Copier) CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 		c.observe(&t)
 		return 0, nil
 	}
-	written, err := c.copy("CopyN", dst, src, n)
+	written, err := c.copy(context.Background(), "CopyN", dst, src, n, nil)
 	if written == n {
 		return n, nil
 	}
@@ -84,14 +113,33 @@ func nilArgError(op string, dst bool) error {
 	return errors.New("zerocopy: " + op + ": nil source io.Reader")
 }
 
-// copy moves bytes from src to dst until EOF or, when limit >= 0, until
-// limit bytes have moved.
-func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (written int64, err error) {
+// copy is the entry of Copy, CopyN, CopyBuffer and CopyContext.
+func (c *Copier) copy(ctx context.Context, op string, dst io.Writer, src io.Reader, limit int64, buf []byte) (written int64, err error) {
 	if dst == nil || src == nil {
 		return 0, nilArgError(op, dst == nil)
 	}
+	// A stand-in handed to a wrapper came back (a ReadFrom calling Copy on
+	// its receiver, a WriteTo calling Copy(w, itself)): continue the
+	// transfer it belongs to, which reports it.
+	if s, ok := src.(*srcStandIn); ok {
+		return s.copyTo(dst, limit)
+	}
+	if d, ok := dst.(*dstStandIn); ok {
+		return d.copyFrom(src, limit)
+	}
 	var t tally
+	t.prog, t.buf = c.newProgress(ctx), buf
 	defer c.observe(&t)
+	return c.copyT(dst, src, limit, &t, nil)
+}
+
+// copy moves bytes from src to dst until EOF or, when limit >= 0, until
+// limit bytes have moved.
+// ch is the transfer's chain when a stand-in runs it (nil: none yet).
+func (c *Copier) copyT(dst io.Writer, src io.Reader, limit int64, t *tally, ch *chain) (written int64, err error) {
+	if n, err, ok := c.stdlib(dst, src, limit, t); ok {
+		return n, err
+	}
 
 	// Look through the wrappers the stdlib's own fast paths skip
 	// (golang/go#61727): the fast path needs the descriptor and the range.
@@ -127,9 +175,12 @@ func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (wri
 		}
 	}
 
-	n, done, err, used := c.directCopy(dst, holder, off, remain, &t)
+	n, done, err, used := c.directCopy(t.directDst(dst), holder, off, remain, t)
 	if !used {
-		n, done, err = fastCopy(dst, holder, off, remain, &t)
+		if n, err, ok := c.delegate(dst, src, limit, t, ch); ok {
+			return n, err
+		}
+		n, done, err = fastCopy(dst, holder, off, remain, t)
 	}
 	written = n
 	if n > 0 {
@@ -150,7 +201,7 @@ func (c *Copier) copy(op string, dst io.Writer, src io.Reader, limit int64) (wri
 	if limit >= 0 {
 		r = &io.LimitedReader{R: src, N: limit - written}
 	}
-	m, err := c.buffered(dst, r, isFile(holder), &t)
+	m, err := c.buffered(dst, r, isFile(holder), t)
 	if m > 0 && t.zero {
 		t.note(errZeroBeforeEOF)
 	}
@@ -186,35 +237,60 @@ func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (writt
 		return 0, nil
 	}
 	var t tally
+	t.prog = c.newProgress(context.Background())
 	defer c.observe(&t)
 
-	remain := count
-	if remain < 0 {
-		remain = -1
+	if count < 0 {
+		count = -1
 	}
-	n, done, err, used := c.directCopy(dst, f, offset, remain, &t)
-	if !used {
-		n, done, err = fastCopy(dst, f, offset, remain, &t)
-	}
-	written = n
-	if err == nil && !done && written != count {
-		// pread from the exact next byte: f's offset is never touched.
-		size := int64(math.MaxInt64 - offset - written)
-		if count >= 0 {
-			size = count - written
-		}
-		var m int64
-		m, err = c.buffered(dst, io.NewSectionReader(f, offset+written, size), true, &t)
-		if m > 0 && t.zero {
-			t.note(errZeroBeforeEOF)
-		}
-		written += m
-	}
+	written, err = c.sendFileT(dst, f, offset, count, &t, nil)
 	if err == nil && count >= 0 && written < count {
 		err = fmt.Errorf("zerocopy: SendFile: %w: %d of %d bytes from offset %d of %s",
 			io.ErrUnexpectedEOF, written, count, offset, f.Name())
 	}
 	return written, err
+}
+
+// sendFileT moves count bytes of f from offset (count -1: to EOF) to dst.
+// A short count with a nil error means f ended.
+func (c *Copier) sendFileT(dst io.Writer, f *os.File, offset, count int64, t *tally, ch *chain) (written int64, err error) {
+	n, done, err, used := c.directCopy(t.directDst(dst), f, offset, count, t)
+	if !used {
+		if rf, ok := delegableDst(dst, ch); ok && enter(dst) {
+			defer leave(dst)
+			return c.delegateDst(rf, dst, &srcStandIn{f: f, off: offset, limit: count}, t, ch)
+		}
+		n, done, err = fastCopy(dst, f, offset, count, t)
+	}
+	written = n
+	if err == nil && !done && written != count {
+		// pread from the exact next byte: f's offset is never touched.
+		var m int64
+		m, err = c.buffered(dst, io.NewSectionReader(f, offset+written, sectionSize(offset+written, count-written)), true, t)
+		if m > 0 && t.zero {
+			t.note(errZeroBeforeEOF)
+		}
+		written += m
+	}
+	return written, err
+}
+
+// sectionSize is the size of a section of count bytes from off (count < 0:
+// to the end of the offsets).
+func sectionSize(off, count int64) int64 {
+	if count < 0 {
+		return math.MaxInt64 - off
+	}
+	return count
+}
+
+// directDst is the destination the direct-I/O path writes to: dst itself,
+// or dst behind a counter when the call reports progress or has a context.
+func (t *tally) directDst(dst io.Writer) io.Writer {
+	if t.prog == nil {
+		return dst
+	}
+	return &progressWriter{w: dst, p: t.prog}
 }
 
 // directCopy streams a regular-file source at least c.DirectIOThreshold

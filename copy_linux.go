@@ -146,7 +146,7 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 	}
 
 	tr := transfers.Get().(*transfer)
-	tr.drc, tr.methods, tr.off, tr.remain = drc, methods, off, remain
+	tr.drc, tr.methods, tr.off, tr.remain, tr.prog = drc, methods, off, remain, t.prog
 	cerr := srcRC.Control(tr.control)
 	r := tr.out
 	tr.reset()
@@ -196,6 +196,7 @@ type transfer struct {
 	remain  int64 // bytes wanted; -1: to EOF
 	sfd     int
 	chunk   int
+	prog    *progress  // nil: one call moves up to sys.MaxChunk
 	out     fileResult // control's result (Control's callback returns nothing)
 	control func(uintptr)
 	loops   [2]sys.Loop // copy_file_range, sendfile
@@ -221,7 +222,7 @@ var transfers = sync.Pool{New: func() any {
 }}
 
 func (tr *transfer) reset() {
-	tr.drc, tr.methods, tr.out = nil, nil, fileResult{}
+	tr.drc, tr.methods, tr.out, tr.prog = nil, nil, fileResult{}, nil
 }
 
 func (tr *transfer) copyFileRange(dfd int) (int, error) {
@@ -291,8 +292,15 @@ func (tr *transfer) pump(m Method, moved bool) (n int64, stop sys.Action, err er
 	if m == MethodCopyFileRange {
 		loop = &tr.loops[0]
 	}
+	most := sys.MaxChunk
+	if tr.prog != nil {
+		most = progressChunk // bounded calls: progress and cancellation between them
+		if err := tr.prog.check(); err != nil {
+			return n, sys.Fatal, err
+		}
+	}
 	for tr.remain < 0 || n < tr.remain {
-		tr.chunk = sys.MaxChunk
+		tr.chunk = most
 		if tr.remain >= 0 && tr.remain-n < int64(tr.chunk) {
 			tr.chunk = int(tr.remain - n)
 		}
@@ -300,6 +308,9 @@ func (tr *transfer) pump(m Method, moved bool) (n int64, stop sys.Action, err er
 		switch {
 		case act == sys.Done && k > 0:
 			n += int64(k)
+			if err := tr.prog.add(int64(k)); err != nil {
+				return n, sys.Fatal, err
+			}
 		case act == sys.Done:
 			// 0 means EOF only where fstat agrees; pseudo-files used to
 			// return 0 while holding data (Linux 5.3-5.18).
@@ -331,6 +342,9 @@ func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcKind sys.Kind, remai
 		return 0, false, nil
 	}
 	d := splicer.End{RC: drc, W: dst, Kind: sys.KindStream}
+	if t.prog != nil {
+		d.Moved = t.prog.add
+	}
 	if _, ok := dst.(*net.TCPConn); !ok {
 		st, err := sys.Inspect(drc, true)
 		if err != nil {

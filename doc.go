@@ -74,9 +74,15 @@
 //     descriptor's bytes unchanged. A wrapper whose Write frames, encrypts
 //     or counts bytes must not expose SyscallConn, or those steps are
 //     skipped.
-//   - Copy never calls ReadFrom or WriteTo. A source that only yields its
-//     bytes correctly through WriteTo (none in the stdlib) is read with
-//     Read.
+//   - Copy calls a wrapper's ReadFrom or WriteTo only when the wrapper has
+//     no descriptor of its own, and only with a stand-in of this package
+//     for the other side (see Copy). Progress counts bytes a wrapper takes
+//     through its own buffer when it takes them, before it writes them.
+//   - CopyContext wakes waits by setting past deadlines on src and dst; if
+//     the context ended during the call those deadlines are cleared on
+//     return, replacing any the caller had set.
+//   - Off Linux only the stdlib's own pairs get a fast path (MethodStdlib,
+//     see the README's Platforms section).
 //   - After a failed write on the buffered path, a file source's offset (or
 //     a SectionReader's position) may be past the bytes that arrived, as
 //     with io.Copy: the buffer was read but not all of it written. The

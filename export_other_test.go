@@ -5,3 +5,6 @@ package zerocopy
 const fastPaths = false
 
 func ResetRefused() {}
+
+func Reprobe()      {}
+func RestoreProbe() {}

@@ -40,7 +40,7 @@ func relaySplice(dst, src net.Conn, moved *atomic.Int64, t *tally) (int64, error
 		dk = dst.Kind
 	}
 	res, err := splicer.Transfer(
-		splicer.End{RC: drc, Kind: dk, W: dst, Moved: moved},
+		splicer.End{RC: drc, Kind: dk, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }},
 		splicer.End{RC: srcRC, Kind: sst.Kind}, -1)
 	t.bytes[MethodSplice] += res.N
 	if res.Done && err == nil {

@@ -104,7 +104,7 @@ func TestRelayPipe2Fails(t *testing.T) {
 	}
 	testutil.NoLeaks(t)
 	splicer.Drop()
-	testutil.InjectPipe2(t, syscall.EMFILE)
+	testutil.InjectPipe2(t, testutil.Fault{Errno: syscall.EMFILE})
 	client, a := testutil.TCPPair(t)
 	b, server := testutil.TCPPair(t)
 	r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)

@@ -1,6 +1,7 @@
 package zerocopy
 
 import (
+	"context"
 	"io"
 	"os"
 
@@ -33,6 +34,12 @@ const (
 	// Copier.DirectIOThreshold) and writes it out: one CPU copy, but the
 	// file does not pass through the page cache.
 	MethodDirectIO
+	// MethodStdlib is the standard library's own fast path, taken off
+	// Linux for a pair of its concrete types that has one there (sendfile
+	// on darwin and freebsd, copy_file_range on freebsd, TransmitFile on
+	// windows: see the README's Platforms section). The stdlib does not say
+	// which call ran.
+	MethodStdlib
 
 	numMethods
 )
@@ -43,10 +50,11 @@ var methodNames = [numMethods]string{
 	MethodSendfile:      "sendfile",
 	MethodSplice:        "splice",
 	MethodDirectIO:      "directio",
+	MethodStdlib:        "stdlib",
 }
 
 // String returns the method's name: "buffered", "copy_file_range",
-// "sendfile", "splice", "directio".
+// "sendfile", "splice", "directio", "stdlib".
 func (m Method) String() string {
 	if m < numMethods {
 		return methodNames[m]
@@ -66,6 +74,9 @@ func (m Method) Available() bool {
 	if m >= numMethods {
 		return false
 	}
+	if m == MethodStdlib {
+		return len(stdlibPaths) > 0
+	}
 	return available(m)
 }
 
@@ -78,8 +89,14 @@ type Report struct {
 	Bytes int64
 	// Fallback says why a fast path was not used for a pair that has
 	// descriptors on both sides, or why it was abandoned part-way (the
-	// syscall error, or several joined with errors.Join). It is nil when no
-	// fast path applied to the pair at all, or when one ran to the end.
+	// syscall error, or several joined with errors.Join). A path the
+	// one-time probe found refused (a seccomp profile) is named here on
+	// every transfer that would have used it. A wrapper without a
+	// descriptor (a *bufio.Writer over a bytes.Buffer, say) that Copy asked
+	// through its ReadFrom or WriteTo and that kept the bytes on the
+	// buffered path, while the other side has a descriptor, is named too:
+	// "dst *bufio.Writer: no descriptor". It is nil when no fast path
+	// applied to the pair at all, or when one ran to the end.
 	Fallback error
 }
 
@@ -129,6 +146,17 @@ type Copier struct {
 	// O_DIRECT, another platform) the usual path runs and Report.Fallback
 	// says why.
 	DirectIOThreshold int64
+
+	// Progress, if set, is called with the bytes that have reached the
+	// destination so far, on the goroutine that made the call: during the
+	// transfer at most once per ProgressInterval (100 ms), and once at the
+	// end with the final count if that call has not seen it. Every path
+	// reports without being left: copy_file_range and sendfile move at
+	// most 8 MiB per call while Progress is set (see CopyContext), splice
+	// reports after each pipe's worth, the buffered path after each write.
+	// Bytes a wrapper takes through its own buffer (see Copy) count when
+	// the wrapper takes them.
+	Progress func(done int64)
 }
 
 var defaultCopier Copier
@@ -136,9 +164,6 @@ var defaultCopier Copier
 // Copy copies from src to dst until EOF or an error, like io.Copy, and
 // returns the number of bytes that reached dst. A successful Copy returns
 // err == nil, not io.EOF.
-//
-// Unlike io.Copy it never calls dst.ReadFrom or src.WriteTo, so a ReadFrom
-// method may call Copy on its own receiver without recursing.
 //
 // The fast paths apply to any value that implements syscall.Conn
 // (*os.File, *net.TCPConn, *net.UnixConn or a type of your own) whose
@@ -150,8 +175,48 @@ var defaultCopier Copier
 // section's offsets, leaving it positioned after the bytes copied). For an
 // *os.File on either side, Copy starts at the file's current offset and
 // leaves it after the last byte copied, as io.Copy does.
+//
+// Wrappers. A destination without a descriptor that implements
+// io.ReaderFrom (*bufio.Writer, net/http's ResponseWriter, a conn wrapper)
+// or a source without one that implements io.WriterTo (*bufio.Reader, a
+// conn wrapper) is asked to copy, as io.Copy asks it, but with a value of
+// this package's own type standing in for the other side: its Read and
+// Write serve a wrapper that copies through its buffer (bytes already
+// buffered in a bufio.Reader are written first, exactly once), and its
+// WriteTo and ReadFrom continue this transfer with the connection or file
+// the wrapper hands on, on the kernel path. Passed back into Copy, the
+// stand-in is unwrapped and continues the same transfer: a ReadFrom method
+// may call Copy on its own receiver, and a WriteTo method may call
+// Copy(w, itself), without recursing. Each side is asked at most once per
+// transfer. With a limit (CopyN, an io.LimitedReader) a source's WriteTo is
+// asked only for a *bufio.Reader, which keeps the bytes a short write
+// refused.
 func Copy(dst io.Writer, src io.Reader) (written int64, err error) {
 	return defaultCopier.Copy(dst, src)
+}
+
+// CopyBuffer is Copy with the buffer the buffered path uses, with
+// io.CopyBuffer's contract: a nil buf means a pooled one, an empty non-nil
+// buf panics. The kernel paths need no buffer and do not touch it.
+func CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (written int64, err error) {
+	return defaultCopier.CopyBuffer(dst, src, buf)
+}
+
+// CopyContext is Copy that stops when ctx is done, returning the exact
+// count of bytes that reached dst and an error that satisfies
+// errors.Is(err, ctx.Err()) (context.Canceled or
+// context.DeadlineExceeded).
+//
+// Cancellation is looked at between bounded chunks on every path: at most
+// 8 MiB per copy_file_range or sendfile call (measured against single 2 GiB
+// calls: within noise, BenchmarkChunk), each pipe's worth of splice,
+// each buffer of the buffered path. A transfer waiting on a descriptor
+// wakes at once: while the call runs, ctx's end sets a deadline in the
+// past on src and dst when they have SetReadDeadline and SetWriteDeadline
+// (sockets, pipes); if that happened, those deadlines are cleared (set to
+// the zero time) before CopyContext returns. A regular file never waits.
+func CopyContext(ctx context.Context, dst io.Writer, src io.Reader) (written int64, err error) {
+	return defaultCopier.CopyContext(ctx, dst, src)
 }
 
 // CopyN copies n bytes (or until an error) from src to dst, like io.CopyN.

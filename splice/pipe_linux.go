@@ -172,6 +172,14 @@ func end(v any, dst bool) (splicer.End, error) {
 	}
 	st, err := sys.Inspect(rc, dst)
 	if err != nil {
+		if f, ok := v.(*os.File); ok {
+			// A closed *os.File's RawConn says "use of closed file"
+			// (internal/poll's ErrFileClosing); its own methods say
+			// os.ErrClosed, as a Read or Write would.
+			if _, serr := f.Stat(); errors.Is(serr, os.ErrClosed) {
+				return splicer.End{}, serr
+			}
+		}
 		return splicer.End{}, err // closed: os.ErrClosed or net.ErrClosed
 	}
 	if !splicer.Spliceable(st, dst) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -18,10 +17,11 @@ type End struct {
 	// intermediate pipe when the drain meets a fallback errno are written
 	// through it, so no consumed byte is lost.
 	W io.Writer
-	// Moved, if set on a destination, is advanced by every byte as it
-	// reaches the destination, so that another goroutine can watch a
-	// transfer's progress (Relay's idle timeout) without stopping it.
-	Moved *atomic.Int64
+	// Moved, if set on the destination, is called with the bytes that
+	// reached it after each drain of the pipe (each direct splice); an
+	// error ends the transfer there, with the pipe empty and Result.N
+	// exact. Progress reporting and cancellation hook in here.
+	Moved func(n int64) error
 }
 
 // Spliceable reports whether a descriptor described by st can be spliced
@@ -159,9 +159,6 @@ func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
 		case act == sys.Done && k > 0:
 			tp.inPipe -= k
 			n += int64(k)
-			if tp.dst.Moved != nil {
-				tp.dst.Moved.Add(int64(k))
-			}
 			continue
 		case act == sys.Done: // 0 from a non-empty pipe
 			err = errZeroDrain
@@ -204,7 +201,17 @@ func (tp *twoPhase) run() (res Result, err error) {
 			res.Fallback = fallback
 			return res, nil
 		}
+		if err := tp.dst.moved(n); err != nil {
+			return res, err
+		}
 	}
+}
+
+func (e End) moved(n int64) error {
+	if e.Moved == nil || n == 0 {
+		return nil
+	}
+	return e.Moved(n)
 }
 
 // rescue reads what is left in the pipe and writes it to the destination
@@ -226,9 +233,6 @@ func (tp *twoPhase) rescue(why error) (n int64, err error) {
 		tp.inPipe -= k
 		w, werr := tp.dst.W.Write(buf[:k])
 		n += int64(w)
-		if tp.dst.Moved != nil {
-			tp.dst.Moved.Add(int64(w))
-		}
 		if werr != nil {
 			return n, werr
 		}
@@ -334,11 +338,11 @@ func (d *direct) run() (res Result, err error) {
 			}
 			d.spins = 0
 			res.N += int64(k)
-			if d.dst.Moved != nil {
-				d.dst.Moved.Add(int64(k))
-			}
 			if d.remain > 0 {
 				d.remain -= int64(k)
+			}
+			if err := d.dst.moved(int64(k)); err != nil {
+				return res, err
 			}
 		case sys.Switch:
 			waitDst = !waitDst

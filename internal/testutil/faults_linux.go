@@ -148,13 +148,6 @@ func InjectSpliceOn(t testing.TB, fd int, faults ...Fault) *Faults {
 	return f
 }
 
-// InjectPipe2 makes pipe2(2) fail with errno until the test ends.
-func InjectPipe2(t testing.TB, errno syscall.Errno) {
-	orig := sys.Pipe2
-	sys.Pipe2 = func(p []int, flags int) error { return errno }
-	t.Cleanup(func() { sys.Pipe2 = orig })
-}
-
 // FD returns the descriptor number behind c (for fault filters and
 // counting; the descriptor stays c's).
 func FD(t testing.TB, c syscall.Conn) int {
@@ -163,4 +156,33 @@ func FD(t testing.TB, c syscall.Conn) int {
 	fd := -1
 	require.NoError(t, rc.Control(func(u uintptr) { fd = int(u) }))
 	return fd
+}
+
+// InjectPipe2 replaces sys.Pipe2 with a scripted one until the test ends
+// (Errno: pipe2 fails, as with EMFILE under a descriptor limit or EPERM
+// under seccomp). It drops the splice pools first and when the test ends,
+// so that a transfer has to make a pipe. Tests that inject must not run in
+// parallel.
+func InjectPipe2(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	dropPools()
+	orig := sys.Pipe2
+	sys.Pipe2 = func(p []int, flags int) error {
+		_, err := f.apply(0, func(int) (int, error) { return 0, orig(p, flags) })
+		return err
+	}
+	t.Cleanup(func() { sys.Pipe2 = orig; dropPools() })
+	return f
+}
+
+// InjectTee replaces sys.Tee with a scripted one until the test ends.
+// Tests that inject must not run in parallel.
+func InjectTee(t testing.TB, faults ...Fault) *Faults {
+	f := newFaults(faults)
+	orig := sys.Tee
+	sys.Tee = func(rfd, wfd, n, flags int) (int, error) {
+		return f.apply(n, func(n int) (int, error) { return orig(rfd, wfd, n, flags) })
+	}
+	t.Cleanup(func() { sys.Tee = orig })
+	return f
 }
