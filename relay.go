@@ -33,6 +33,19 @@ type Relayer struct {
 	// ends, with what it moved and how. It runs on the direction's
 	// goroutine and must not block.
 	Observe func(Report)
+
+	// ObserveDirection, if set, is called like Observe and says which
+	// direction ended: aToB is true for a -> b.
+	ObserveDirection func(aToB bool, r Report)
+
+	// TeeAToB, if set, also receives every byte relayed from a to b: a
+	// recording of a client's stream, say. Where it and both conns have
+	// descriptors (a regular file, a pipe, a socket), the bytes are
+	// duplicated inside the kernel with tee(2) and never copied into user
+	// memory; otherwise they are written to it from the buffer. The count
+	// Relay returns is b's; a write error on TeeAToB ends the relay with
+	// that error. Relay does not close it.
+	TeeAToB io.Writer
 }
 
 // Relay relays between a and b until both directions have ended, as a
@@ -97,9 +110,9 @@ func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, e
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rl.aToB = rl.direction(b, a, &rl.movedAB)
+		rl.aToB = rl.direction(true, b, a, r.TeeAToB, &rl.movedAB)
 	}()
-	rl.bToA = rl.direction(a, b, &rl.movedBA)
+	rl.bToA = rl.direction(false, a, b, nil, &rl.movedBA)
 	<-done
 	rl.end(nil)
 	rl.mu.Lock()
@@ -154,16 +167,27 @@ func (rl *relay) watch() {
 
 // direction moves src to dst until EOF or an error, then half-closes dst
 // (EOF) or ends the relay (error). It returns the bytes dst accepted.
-func (rl *relay) direction(dst, src net.Conn, moved *atomic.Int64) int64 {
+func (rl *relay) direction(aToB bool, dst, src net.Conn, side io.Writer, moved *atomic.Int64) int64 {
 	var t tally
-	n, err := relaySplice(dst, src, moved, &t)
+	n, err := relaySplice(dst, src, side, moved, &t)
 	if err == nil && !t.ran {
 		var m int64
-		m, err = rl.copyBuffered(dst, src, moved, &t)
+		var w io.Writer = &countingWriter{w: dst, n: moved}
+		if side != nil {
+			w = io.MultiWriter(w, side)
+		}
+		c := Copier{BufferSize: rl.r.BufferSize}
+		m, err = c.buffered(w, src, false, &t)
 		n += m
 	}
-	if rl.r.Observe != nil {
-		rl.r.Observe(t.report())
+	if rl.r.Observe != nil || rl.r.ObserveDirection != nil {
+		rep := t.report()
+		if rl.r.Observe != nil {
+			rl.r.Observe(rep)
+		}
+		if rl.r.ObserveDirection != nil {
+			rl.r.ObserveDirection(aToB, rep)
+		}
 	}
 	if err != nil {
 		rl.end(err)
@@ -173,13 +197,6 @@ func (rl *relay) direction(dst, src net.Conn, moved *atomic.Int64) int64 {
 		_ = cw.CloseWrite() // errors here mean the relay is ending anyway
 	}
 	return n
-}
-
-// copyBuffered is the buffered path of a direction: Copier's loop, with
-// each write counted as it lands.
-func (rl *relay) copyBuffered(dst io.Writer, src io.Reader, moved *atomic.Int64, t *tally) (int64, error) {
-	c := Copier{BufferSize: rl.r.BufferSize}
-	return c.buffered(&countingWriter{w: dst, n: moved}, src, false, t)
 }
 
 // countingWriter advances n by every byte w accepts.

@@ -3,6 +3,9 @@
 package zerocopy
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"sync/atomic"
 
@@ -14,7 +17,11 @@ import (
 // it returns a nil error with t.ran false, the caller goes on with the
 // buffered path at the exact next byte (bytes in the pipe were written to
 // dst first).
-func relaySplice(dst, src net.Conn, moved *atomic.Int64, t *tally) (int64, error) {
+//
+// With side set, the bytes also go to side with tee(2) where side has a
+// spliceable descriptor; otherwise this returns at once, for the buffered
+// path to write both.
+func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tally) (int64, error) {
 	if why := unavailable(MethodSplice); why != nil {
 		t.note(why)
 		return 0, nil
@@ -39,9 +46,29 @@ func relaySplice(dst, src net.Conn, moved *atomic.Int64, t *tally) (int64, error
 		}
 		dk = dst.Kind
 	}
-	res, err := splicer.Transfer(
-		splicer.End{RC: drc, Kind: dk, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }},
-		splicer.End{RC: srcRC, Kind: sst.Kind}, -1)
+	d := splicer.End{RC: drc, Kind: dk, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }}
+	s := splicer.End{RC: srcRC, Kind: sst.Kind}
+	var res splicer.Result
+	if side == nil {
+		res, err = splicer.Transfer(d, s, -1)
+	} else {
+		src, ok := sys.RawConn(side)
+		if !ok {
+			return 0, nil
+		}
+		st, serr := sys.Inspect(src, true)
+		if serr != nil || !splicer.Spliceable(st, true) {
+			return 0, nil
+		}
+		res, err = splicer.Tee(d, splicer.End{RC: src, Kind: st.Kind, W: side}, s, -1)
+		if err != nil && res.N == 0 && res.Side == 0 && errors.Is(err, ErrUnsupported) {
+			t.note(err) // no pipe to be had: nothing consumed
+			return 0, nil
+		}
+		if err == nil && res.Side != res.N {
+			err = fmt.Errorf("zerocopy: Relay: the tee got %d bytes, b %d", res.Side, res.N)
+		}
+	}
 	t.bytes[MethodSplice] += res.N
 	if res.Done && err == nil {
 		t.finished, t.ran = MethodSplice, true

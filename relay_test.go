@@ -433,3 +433,75 @@ func TestRelayNil(t *testing.T) {
 	_, err = s.Read(make([]byte, 1))
 	require.ErrorIs(t, err, io.EOF, "the conn given is closed")
 }
+
+// lockedBuffer is a recording target without a descriptor.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+// TestRelayTee records the a -> b stream while relaying it: into a file
+// (tee(2), both directions still splice) and into a plain writer
+// (buffered for that direction only).
+func TestRelayTee(t *testing.T) {
+	for _, target := range []string{"file", "buffer"} {
+		t.Run(target, func(t *testing.T) {
+			testutil.NoLeaks(t)
+			var rec io.Writer
+			var recorded func() []byte
+			if target == "file" {
+				f := testutil.File(t, t.TempDir(), "rec", nil)
+				rec, recorded = f, func() []byte { return testutil.ReadFile(t, f.Name()) }
+			} else {
+				lb := &lockedBuffer{}
+				rec, recorded = lb, func() []byte { lb.mu.Lock(); defer lb.mu.Unlock(); return lb.b }
+			}
+			client, a := testutil.TCPPair(t)
+			b, server := testutil.TCPPair(t)
+			methods := map[bool]zerocopy.Method{}
+			var mu sync.Mutex
+			rl := zerocopy.Relayer{TeeAToB: rec, ObserveDirection: func(aToB bool, r zerocopy.Report) {
+				mu.Lock()
+				methods[aToB] = r.Method
+				mu.Unlock()
+			}}
+			done := make(chan error, 1)
+			var aToB, bToA int64
+			go func() {
+				var err error
+				aToB, bToA, err = rl.Relay(context.Background(), a, b)
+				done <- err
+			}()
+			up, down := testutil.Data(11, 3<<20+1), testutil.Data(12, 1<<20)
+			got := testutil.Collect(t, server)
+			back := testutil.Collect(t, client)
+			_, err := client.Write(up)
+			require.NoError(t, err)
+			require.NoError(t, client.CloseWrite())
+			_, err = server.Write(down)
+			require.NoError(t, err)
+			require.NoError(t, server.CloseWrite())
+			testutil.RequireBytes(t, up, got(), "server")
+			testutil.RequireBytes(t, down, back(), "client")
+			require.NoError(t, <-done)
+			testutil.RequireBytes(t, up, recorded(), "recording")
+			require.Equal(t, int64(len(up)), aToB)
+			require.Equal(t, int64(len(down)), bToA)
+			want := map[bool]zerocopy.Method{true: zerocopy.MethodSplice, false: zerocopy.MethodSplice}
+			if target == "buffer" {
+				want[true] = zerocopy.MethodBuffered
+			}
+			if !zerocopy.FastPaths {
+				want = map[bool]zerocopy.Method{true: zerocopy.MethodBuffered, false: zerocopy.MethodBuffered}
+			}
+			require.Equal(t, want, methods)
+		})
+	}
+}

@@ -429,6 +429,9 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 		if err != nil {
 			return res, err
 		}
+		if err := dst.moved(n); err != nil {
+			return res, err
+		}
 		n, bfb, err := b.drainAll()
 		res.Side += n
 		if err != nil {
