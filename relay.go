@@ -66,8 +66,8 @@ func Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
 //
 // Half-close: when a direction reads EOF from its source, Relay calls
 // CloseWrite on its destination if it has one (*net.TCPConn,
-// *net.UnixConn, *tls.Conn do), and the other direction goes on until its
-// own EOF. A destination without CloseWrite learns of the EOF only when
+// *net.UnixConn, *tls.Conn do), or on the conn its NetConn method returns
+// (a wrapper's), and the other direction goes on until its own EOF. A destination without CloseWrite learns of the EOF only when
 // Relay ends and closes it.
 //
 // Relay returns when both directions have ended, or at the first of: an
@@ -193,10 +193,26 @@ func (rl *relay) direction(aToB bool, dst, src net.Conn, side io.Writer, moved *
 		rl.end(err)
 		return n
 	}
-	if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite() // errors here mean the relay is ending anyway
-	}
+	closeWrite(dst)
 	return n
+}
+
+// closeWrite shuts down c's write side where it has one: *net.TCPConn,
+// *net.UnixConn, *tls.Conn, and wrappers that pass CloseWrite on or hand
+// out the conn they wrap with NetConn (as *tls.Conn and many listener
+// wrappers do). Errors here mean the relay is ending anyway.
+func closeWrite(c net.Conn) {
+	for c != nil {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+			return
+		}
+		nc, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return
+		}
+		c = nc.NetConn()
+	}
 }
 
 // countingWriter advances n by every byte w accepts.

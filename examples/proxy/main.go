@@ -1,21 +1,25 @@
-// Command proxy is a TCP proxy whose payload never enters user memory:
-// each direction is a zerocopy.Copy, which splices socket to socket through
-// a pooled kernel pipe. With -record, the client->upstream stream is also
-// written to a file with splice.Tee (tee(2): the bytes are read once and
-// duplicated inside the kernel).
+// Command proxy is a TCP proxy built on zerocopy.Relay: both directions
+// at once, each spliced socket to socket through a pooled kernel pipe, so
+// the payload never enters user memory (conns without a descriptor, such
+// as TLS, are relayed through a buffer). With -record, the
+// client->upstream stream is also written to a file with tee(2): the bytes
+// are read once and duplicated inside the kernel.
 //
-//	proxy -listen 127.0.0.1:8080 -upstream 127.0.0.1:80 [-record FILE]
+//	proxy -listen 127.0.0.1:8080 -upstream 127.0.0.1:80 [-idle 5m] [-record FILE]
 //
 // -record FILE writes connection N's client->upstream bytes to FILE.N
-// (FILE.1, FILE.2, ...).
+// (FILE.1, FILE.2, ...). -idle ends a connection on which no byte moved in
+// either direction for that long.
 //
 // A half-close is passed on: when one side finishes sending (EOF), the
 // proxy shuts down the write side of the other (CloseWrite) and keeps the
-// opposite direction running until it ends too. Each connection logs its
-// bytes and the method that moved them.
+// opposite direction running until it ends too. An idle connection holds
+// no pipe. Each connection logs its bytes and the method that moved them,
+// per direction.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,18 +29,19 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zerocopy-go/zerocopy"
-	"github.com/zerocopy-go/zerocopy/splice"
 )
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to accept clients on")
 	upstream := flag.String("upstream", "", "address to forward to (required)")
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
-	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy, io.Copy, or plain (32 KiB buffer)")
+	idle := flag.Duration("idle", 0, "end a connection after this long without a byte in either direction (0: never)")
+	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy (Relay), io.Copy, or plain (32 KiB buffer)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]")
+		fmt.Fprintln(flag.CommandLine.Output(), "usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -48,7 +53,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	p := &Proxy{Upstream: *upstream, Record: *record, Log: log.New(os.Stderr, "", log.LstdFlags)}
+	p := &Proxy{Upstream: *upstream, Record: *record, Idle: *idle, Log: log.New(os.Stderr, "", log.LstdFlags)}
 	switch *copier {
 	case "zerocopy":
 	case "io.Copy":
@@ -71,7 +76,8 @@ func main() {
 // Proxy forwards every connection accepted on a listener to Upstream.
 type Proxy struct {
 	Upstream string
-	Record   string // if set, FILE.N receives connection N's client->upstream bytes
+	Record   string        // if set, FILE.N receives connection N's client->upstream bytes
+	Idle     time.Duration // if set, a connection idle this long in both directions ends
 	Log      *log.Logger
 
 	conns atomic.Int64
@@ -104,43 +110,91 @@ func (p *Proxy) Serve(ln net.Listener) error {
 type Stats struct {
 	Up, Down             int64 // client->upstream, upstream->client bytes
 	UpMethod, DownMethod string
-	UpErr, DownErr       error
+	Err                  error
 }
 
 func (p *Proxy) handle(client net.Conn, id int64) Stats {
-	defer client.Close()
 	var st Stats
 	up, err := net.Dial("tcp", p.Upstream)
 	if err != nil {
+		_ = client.Close()
 		p.Log.Printf("conn %d: dial %s: %v", id, p.Upstream, err)
 		return st
 	}
-	defer up.Close()
+	if p.copy != nil {
+		st = p.handCopied(client, up)
+	} else {
+		st = p.relay(client, up, id)
+	}
+	p.Log.Printf("conn %d: client->upstream %s, upstream->client %s%s",
+		id, moved(st.Up, st.UpMethod), moved(st.Down, st.DownMethod), errNote(st.Err))
+	return st
+}
 
+// relay runs zerocopy.Relay between the client and upstream. Relay closes
+// both conns.
+func (p *Proxy) relay(client, up net.Conn, id int64) Stats {
+	var st Stats
+	var mu sync.Mutex
+	r := zerocopy.Relayer{IdleTimeout: p.Idle, ObserveDirection: func(clientToUp bool, rep zerocopy.Report) {
+		mu.Lock()
+		defer mu.Unlock()
+		if clientToUp {
+			st.UpMethod = rep.Method.String()
+		} else {
+			st.DownMethod = rep.Method.String()
+		}
+	}}
+	if p.Record != "" {
+		rec, err := os.Create(fmt.Sprintf("%s.%d", p.Record, id))
+		if err != nil {
+			_ = client.Close()
+			_ = up.Close()
+			st.Err = err
+			return st
+		}
+		defer rec.Close()
+		r.TeeAToB = rec
+	}
+	up2, down, err := r.Relay(context.Background(), client, up)
+	mu.Lock()
+	defer mu.Unlock()
+	st.Up, st.Down, st.Err = up2, down, err
+	if p.Record != "" && st.UpMethod == zerocopy.MethodSplice.String() {
+		st.UpMethod = "splice+tee"
+	}
+	return st
+}
+
+// handCopied is the relay Go programs write by hand (two goroutines, a
+// copy each way, CloseWrite on EOF), kept for -copy io.Copy and plain
+// comparisons.
+func (p *Proxy) handCopied(client, up net.Conn) Stats {
+	defer client.Close()
+	defer up.Close()
+	var st Stats
+	var upErr, downErr error
 	var wg sync.WaitGroup
 	var closedClient atomic.Bool
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		st.Up, st.UpMethod, st.UpErr = p.forward(up, client, id)
-		closeWrite(up) // the client is done sending: tell upstream
+		st.Up, st.UpMethod, upErr = p.copy(up, client)
+		closeWrite(up)
 	}()
 	go func() {
 		defer wg.Done()
-		st.Down, st.DownMethod, st.DownErr = p.copyOne(client, up)
+		st.Down, st.DownMethod, downErr = p.copy(client, up)
 		if !closeWrite(client) {
-			// A wrapped conn that hides CloseWrite: end the client's side
-			// altogether, or a client waiting for EOF would wait forever.
 			closedClient.Store(true)
 			_ = client.Close()
 		}
 	}()
 	wg.Wait()
-	if closedClient.Load() && errors.Is(st.UpErr, net.ErrClosed) {
-		st.UpErr = nil // our own Close above ended that direction
+	if closedClient.Load() && errors.Is(upErr, net.ErrClosed) {
+		upErr = nil
 	}
-	p.Log.Printf("conn %d: client->upstream %s%s, upstream->client %s%s",
-		id, moved(st.Up, st.UpMethod), errNote(st.UpErr), moved(st.Down, st.DownMethod), errNote(st.DownErr))
+	st.Err = errors.Join(upErr, downErr)
 	return st
 }
 
@@ -168,40 +222,6 @@ func closeWrite(c net.Conn) bool {
 		}
 		c = nc.NetConn()
 	}
-}
-
-// forward moves client->upstream, through Tee into the record file if set.
-func (p *Proxy) forward(up, client net.Conn, id int64) (int64, string, error) {
-	if p.Record == "" {
-		return p.copyOne(up, client)
-	}
-	rec, err := os.Create(fmt.Sprintf("%s.%d", p.Record, id))
-	if err != nil {
-		return 0, "none", err
-	}
-	defer rec.Close()
-	n, err := splice.Tee(up, rec, client, -1)
-	if errors.Is(err, splice.ErrUnsupported) {
-		// No tee here (another platform, purego): what Tee had taken has
-		// reached both; finish with an ordinary copy to both.
-		m, err := io.Copy(io.MultiWriter(up, rec), client)
-		return n + m, "buffered (tee unsupported)", err
-	}
-	return n, "tee", err
-}
-
-func (p *Proxy) copyOne(dst io.Writer, src io.Reader) (int64, string, error) {
-	if p.copy != nil {
-		return p.copy(dst, src)
-	}
-	return copyReport(dst, src)
-}
-
-func copyReport(dst io.Writer, src io.Reader) (int64, string, error) {
-	var method zerocopy.Method
-	c := zerocopy.Copier{Observe: func(r zerocopy.Report) { method = r.Method }}
-	n, err := c.Copy(dst, src)
-	return n, method.String(), err
 }
 
 func errNote(err error) string {

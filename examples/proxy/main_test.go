@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zerocopy-go/zerocopy"
 )
@@ -28,8 +29,13 @@ func start(t *testing.T, upstream, record string) (addr string, logs *syncBuffer
 
 // startOn runs a proxy on ln; it stops with the test.
 func startOn(t *testing.T, ln net.Listener, upstream, record string) (addr string, logs *syncBuffer) {
+	return startProxy(t, ln, &Proxy{Upstream: upstream, Record: record})
+}
+
+// startProxy runs p on ln with a log of its own; it stops with the test.
+func startProxy(t *testing.T, ln net.Listener, p *Proxy) (addr string, logs *syncBuffer) {
 	logs = &syncBuffer{}
-	p := &Proxy{Upstream: upstream, Record: record, Log: log.New(logs, "", 0)}
+	p.Log = log.New(logs, "", 0)
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ln) }()
 	t.Cleanup(func() { _ = ln.Close(); check(t, <-done) })
@@ -104,7 +110,7 @@ func TestHTTPThroughProxy(t *testing.T) {
 	if zerocopy.MethodSplice.Available() {
 		want = zerocopy.MethodSplice.String()
 	}
-	if !regexp.MustCompile(`conn 1: client->upstream \d+ bytes by (tee|buffered \(tee unsupported\)), upstream->client \d+ bytes by ` + want).MatchString(logs.String()) {
+	if !regexp.MustCompile(`conn 1: client->upstream \d+ bytes by (splice\+tee|buffered), upstream->client \d+ bytes by ` + want).MatchString(logs.String()) {
 		t.Fatalf("log: %s", logs.String())
 	}
 }
@@ -251,4 +257,37 @@ func TestUsage(t *testing.T) {
 	out, _ = exec.Command(bin, "-h").CombinedOutput()
 	mustContain(t, string(out), "FILE.N")
 	mustContain(t, string(out), "FILE.1")
+}
+
+// TestIdle: -idle ends a connection on which nothing moves, and says so.
+func TestIdle(t *testing.T) {
+	noLeaks(t)
+	up, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	defer up.Close()
+	go func() {
+		c, err := up.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.Copy(io.Discard, c)
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	addr, logs := startProxy(t, ln, &Proxy{Upstream: up.Addr().String(), Idle: 200 * time.Millisecond})
+	c, err := net.Dial("tcp", addr)
+	check(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("hi"))
+	check(t, err)
+	start := time.Now()
+	_, err = io.ReadAll(c) // the proxy closes the idle connection
+	check(t, err)
+	if d := time.Since(start); d < 150*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("closed after %v, want about 200ms", d)
+	}
+	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
+	mustContain(t, logs.String(), "conn 1: client->upstream 2 bytes by ")
+	mustContain(t, logs.String(), "no byte in either direction for 200ms")
 }
