@@ -30,7 +30,7 @@ func wantMethod(scenario string) string {
 			return "sendfile"
 		}
 		return "buffered"
-	case "tcp-tcp":
+	case "tcp-tcp", "relay-1", "relay-64":
 		if fast {
 			return "splice"
 		}
@@ -55,7 +55,7 @@ func TestEveryScenario(t *testing.T) {
 	svg := filepath.Join(t.TempDir(), "chart.svg")
 	cfg := config{size: 1 << 20, rounds: 2, json: true, svg: svg}
 	if testing.Short() {
-		cfg.scenarios = []string{"file-tcp", "tcp-tcp", "file-file", "small-ranges", "mmap-random", "cold-read"}
+		cfg.scenarios = []string{"file-tcp", "tcp-tcp", "relay-1", "relay-64", "file-file", "small-ranges", "mmap-random", "cold-read"}
 	}
 	check(t, run(cfg, &out, io.Discard))
 
@@ -92,7 +92,8 @@ func TestEveryScenario(t *testing.T) {
 	check(t, json.Unmarshal(out.Bytes(), &results))
 	for _, r := range results {
 		if r.Skipped != "" || (r.Contender != "zerocopy.SendFile" && r.Contender != "zerocopy.CopyN" &&
-			r.Contender != "zerocopy.Copy" && r.Contender != "mmap.ReadAt" && r.Contender != "directio.Reader") {
+			r.Contender != "zerocopy.Copy" && r.Contender != "mmap.ReadAt" && r.Contender != "directio.Reader" &&
+			r.Contender != "zerocopy.Relay") {
 			continue
 		}
 		if !strings.HasPrefix(r.Method, wantMethod(r.Scenario)) {

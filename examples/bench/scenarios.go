@@ -16,6 +16,8 @@ import (
 var scenarios = []scenario{
 	{"file-tcp", "a page-cached file to a loopback TCP peer", setupFileTCP},
 	{"tcp-tcp", "proxying one TCP stream to another", setupTCPTCP},
+	{"relay-1", "a two-way relay carrying one bulk stream (the other way idle)", setupRelay1},
+	{"relay-64", "64 two-way relays at once, the bulk split among them", setupRelay64},
 	{"file-file", "a page-cached file to a new file on the same filesystem", setupFileFile},
 	{"small-ranges", "random 4 KiB ranges of one shared file to a TCP peer", setupRanges},
 	{"mmap-random", "random 4 KiB reads of a page-cached file", setupMmap},
