@@ -27,7 +27,7 @@ var (
 )
 
 // benchFile returns a page-cached file of size random bytes, made once per
-// process and removed by TestMain's caller at exit (it lives in one temp dir).
+// process and removed by TestMain when the run ends (it lives in one temp dir).
 func benchFile(b *testing.B, size int64) *os.File {
 	b.Helper()
 	benchDirOnce.Do(func() {
