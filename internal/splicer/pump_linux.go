@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -67,7 +68,7 @@ func Transfer(dst, src End, limit int64) (Result, error) {
 	}
 	tp := newTwoPhase(dst, src, limit)
 	res, err := tp.run()
-	tp.release()
+	tp.free()
 	return res, err
 }
 
@@ -93,10 +94,25 @@ type twoPhase struct {
 }
 
 func newTwoPhase(dst, src End, limit int64) *twoPhase {
-	tp := &twoPhase{src: src, dst: dst, remain: limit}
+	tp := twoPhases.Get().(*twoPhase)
+	tp.src, tp.dst, tp.remain = src, dst, limit
+	return tp
+}
+
+// twoPhases pools the transfer states, their Loops bound once, so that a
+// transfer allocates nothing of its own.
+var twoPhases = sync.Pool{New: func() any {
+	tp := new(twoPhase)
 	tp.fill = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: tp.fillCall, Again: tp.fillAgain}
 	tp.drain = sys.Loop{Name: "splice", Table: sys.SpliceErrors, Call: tp.drainCall}
 	return tp
+}}
+
+// free releases the pipe and pools tp.
+func (tp *twoPhase) free() {
+	tp.release()
+	tp.keep, tp.src, tp.dst, tp.remain, tp.inPipe = false, End{}, End{}, 0, 0
+	twoPhases.Put(tp)
 }
 
 // release gives the pipe back: pooled if empty, closed if not.
@@ -369,8 +385,8 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 	a := newTwoPhase(dst, src, limit)
 	b := newTwoPhase(side, End{}, -1)
 	a.keep, b.keep = true, true
-	defer a.release()
-	defer b.release()
+	defer a.free()
+	defer b.free()
 	if a.p, err = get(); err != nil {
 		return res, err
 	}
