@@ -272,6 +272,10 @@ func (s *srcStandIn) copyTo(w io.Writer, n int64) (k int64, err error) {
 		return 0, nil
 	}
 	s.ch.dstDone = true
+	// w is what the wrapper found beneath itself (a conn, a file): the
+	// call's context must be able to wake a wait on it, as on the values
+	// CopyContext was given.
+	defer wake(s.ch.t.prog.context(), w, nil)()
 	if s.f != nil {
 		k, err = s.ch.c.sendFileT(w, s.f, s.off, lim, &s.ch.t, s.ch)
 		s.off += k
@@ -327,6 +331,7 @@ func (d *dstStandIn) copyFrom(r io.Reader, n int64) (int64, error) {
 		return 0, nil
 	}
 	d.ch.srcDone = true
+	defer wake(d.ch.t.prog.context(), nil, r)() // r is what the wrapper holds: see srcStandIn.copyTo
 	k, err := d.ch.c.copyT(d.dst, r, lim, &d.ch.t, d.ch)
 	if d.left >= 0 {
 		d.left -= k
