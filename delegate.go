@@ -43,10 +43,14 @@ type chain struct {
 // inflight holds the values being delegated to right now.
 var inflight sync.Map // any (a pointer) -> struct{}
 
-// enter marks v as being delegated to. Only pointers are tracked (they
-// compare without panicking); any other value is not delegated to.
+// enter marks v as being delegated to. Pointers and comparable values
+// (a struct of pointers with value receivers, as io.Copy would ask) are
+// tracked; a value that cannot be a map key (it holds a slice, map or
+// func) is not delegated to. Two equal values are one wrapper here: at
+// worst a concurrent copy through an equal value is not delegated to and
+// runs buffered.
 func enter(v any) bool {
-	if reflect.TypeOf(v).Kind() != reflect.Pointer {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer && !rv.Comparable() {
 		return false
 	}
 	_, busy := inflight.LoadOrStore(v, struct{}{})

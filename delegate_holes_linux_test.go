@@ -4,6 +4,7 @@ package zerocopy_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -213,6 +214,82 @@ func TestBufferedBytesFirst(t *testing.T) {
 			require.Equal(t, n, rep.Bytes)
 			if zerocopy.FastPaths {
 				require.NotEqual(t, zerocopy.MethodBuffered.String(), rep.Method.String(), "the kernel path (fallback %v)", rep.Fallback)
+			}
+		})
+	}
+}
+
+// valueConn is a conn wrapper with value receivers (no pointer to key
+// on), no descriptor, and ReadFrom/WriteTo over the *net.TCPConn it
+// holds: io.Copy reaches sendfile and splice through it.
+type valueConn struct {
+	c     *net.TCPConn
+	calls *int
+}
+
+func (w valueConn) Read(p []byte) (int, error)           { return w.c.Read(p) }
+func (w valueConn) Write(p []byte) (int, error)          { return w.c.Write(p) }
+func (w valueConn) ReadFrom(r io.Reader) (int64, error)  { *w.calls++; return w.c.ReadFrom(r) }
+func (w valueConn) WriteTo(dst io.Writer) (int64, error) { *w.calls++; return w.c.WriteTo(dst) }
+
+// valueSelf's ReadFrom (a value receiver) wraps what it is given and
+// calls Copy on a copy of itself: delegation must stop there too.
+type valueSelf struct {
+	buf   *bytes.Buffer
+	calls *int
+}
+
+func (w valueSelf) Write(p []byte) (int, error) { return w.buf.Write(p) }
+func (w valueSelf) ReadFrom(r io.Reader) (int64, error) {
+	*w.calls++
+	if *w.calls > 3 {
+		panic("ReadFrom recursed")
+	}
+	return zerocopy.Copy(w, io.MultiReader(r))
+}
+
+// TestValueWrappers: wrappers that are values, not pointers, are asked
+// as io.Copy asks them, and still never recursed into.
+func TestValueWrappers(t *testing.T) {
+	data := testutil.Data(24, 2<<20+3)
+	for _, tc := range []struct {
+		name string
+		want zerocopy.Method
+		run  func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error)
+	}{
+		{"file -> value conn wrapper", zerocopy.MethodSendfile, func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error) {
+			a, b := testutil.TCPPair(t)
+			got := testutil.Collect(t, b)
+			n, err := c.Copy(valueConn{c: a, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
+			require.NoError(t, a.CloseWrite())
+			return got(), n, err
+		}},
+		{"value conn wrapper -> file", zerocopy.MethodSplice, func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error) {
+			a, b := testutil.TCPPair(t)
+			wait := testutil.Feed(a, data)
+			dst := testutil.File(t, t.TempDir(), "dst", nil)
+			n, err := c.Copy(dst, valueConn{c: b, calls: calls})
+			require.NoError(t, wait())
+			return testutil.ReadFile(t, dst.Name()), n, err
+		}},
+		{"file -> value ReadFrom calling Copy on itself", zerocopy.MethodBuffered, func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error) {
+			var buf bytes.Buffer
+			n, err := c.Copy(valueSelf{buf: &buf, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
+			return buf.Bytes(), n, err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rep zerocopy.Report
+			c := &zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
+			calls := 0
+			got, n, err := tc.run(t, c, &calls)
+			require.NoError(t, err)
+			require.Equal(t, int64(len(data)), n)
+			testutil.RequireBytes(t, data, got)
+			require.Equal(t, n, rep.Bytes)
+			require.Equal(t, 1, calls, "the wrapper is asked once")
+			if zerocopy.FastPaths {
+				require.Equal(t, tc.want.String(), rep.Method.String(), "fallback %v", rep.Fallback)
 			}
 		})
 	}
