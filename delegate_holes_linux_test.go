@@ -28,13 +28,13 @@ import (
 func TestCopyContextWakesThroughWrappers(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		run  func(t *testing.T, ctx func() context.Context) (int64, error, int64)
+		run  func(t *testing.T, ctx func() context.Context) (n, arrived int64, err error)
 	}{
 		{
 			// The peer sends 100 bytes and then nothing: the splice under
 			// bufio.Reader's WriteTo waits for more.
 			name: "src *bufio.Reader(idle TCP)",
-			run: func(t *testing.T, ctx func() context.Context) (int64, error, int64) {
+			run: func(t *testing.T, ctx func() context.Context) (int64, int64, error) {
 				c, s := testutil.TCPPair(t)
 				_, err := c.Write(make([]byte, 100))
 				require.NoError(t, err)
@@ -50,19 +50,19 @@ func TestCopyContextWakesThroughWrappers(t *testing.T) {
 				b := make([]byte, 1)
 				_, rerr := io.ReadFull(br, b)
 				require.NoError(t, rerr, "the conn still reads after CopyContext")
-				return n, err, int64(len(testutil.ReadFile(t, dst.Name())))
+				return n, int64(len(testutil.ReadFile(t, dst.Name()))), err
 			},
 		},
 		{
 			// The peer reads nothing: sendfile under bufio.Writer's
 			// ReadFrom waits for room in the socket.
 			name: "dst *bufio.Writer(TCP not read)",
-			run: func(t *testing.T, ctx func() context.Context) (int64, error, int64) {
+			run: func(t *testing.T, ctx func() context.Context) (int64, int64, error) {
 				a, _ := testutil.TCPPair(t)
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(21, 64<<20))
 				bw := bufio.NewWriter(a)
 				n, err := zerocopy.CopyContext(ctx(), bw, src)
-				return n, err, testutil.Offset(t, src)
+				return n, testutil.Offset(t, src), err
 			},
 		},
 	} {
@@ -79,7 +79,7 @@ func TestCopyContextWakesThroughWrappers(t *testing.T) {
 			}
 			done := make(chan res, 1)
 			go func() {
-				n, err, arrived := tc.run(t, ctx)
+				n, arrived, err := tc.run(t, ctx)
 				done <- res{n, arrived, err}
 			}()
 			select {
