@@ -43,10 +43,14 @@ type chain struct {
 // inflight holds the values being delegated to right now.
 var inflight sync.Map // any (a pointer) -> struct{}
 
-// enter marks v as being delegated to. Only pointers are tracked (they
-// compare without panicking); any other value is not delegated to.
+// enter marks v as being delegated to. Pointers and comparable values
+// (a struct of pointers with value receivers, as io.Copy would ask) are
+// tracked; a value that cannot be a map key (it holds a slice, map or
+// func) is not delegated to. Two equal values are one wrapper here: at
+// worst a concurrent copy through an equal value is not delegated to and
+// runs buffered.
 func enter(v any) bool {
-	if reflect.TypeOf(v).Kind() != reflect.Pointer {
+	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer && !rv.Comparable() {
 		return false
 	}
 	_, busy := inflight.LoadOrStore(v, struct{}{})
@@ -272,6 +276,10 @@ func (s *srcStandIn) copyTo(w io.Writer, n int64) (k int64, err error) {
 		return 0, nil
 	}
 	s.ch.dstDone = true
+	// w is what the wrapper found beneath itself (a conn, a file): the
+	// call's context must be able to wake a wait on it, as on the values
+	// CopyContext was given.
+	defer wake(s.ch.t.prog.context(), w, nil)()
 	if s.f != nil {
 		k, err = s.ch.c.sendFileT(w, s.f, s.off, lim, &s.ch.t, s.ch)
 		s.off += k
@@ -327,6 +335,7 @@ func (d *dstStandIn) copyFrom(r io.Reader, n int64) (int64, error) {
 		return 0, nil
 	}
 	d.ch.srcDone = true
+	defer wake(d.ch.t.prog.context(), nil, r)() // r is what the wrapper holds: see srcStandIn.copyTo
 	k, err := d.ch.c.copyT(d.dst, r, lim, &d.ch.t, d.ch)
 	if d.left >= 0 {
 		d.left -= k

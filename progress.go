@@ -63,6 +63,14 @@ func (p *progress) add(k int64) error {
 	return nil
 }
 
+// context is the call's context, or nil.
+func (p *progress) context() context.Context {
+	if p == nil {
+		return nil
+	}
+	return p.ctx
+}
+
 // check returns the context's error once it is done.
 func (p *progress) check() error {
 	if p == nil || p.ctx == nil {

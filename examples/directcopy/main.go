@@ -20,9 +20,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/zerocopy-go/zerocopy"
 	"github.com/zerocopy-go/zerocopy/directio"
 )
 
@@ -132,32 +132,22 @@ func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, pr
 	if err != nil {
 		return err
 	}
-	cw := &countingWriter{w: w}
 	start := time.Now()
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if !progress {
-			return
+	// zerocopy.Copy hands the Reader's WriteTo a stand-in for w, so whole
+	// aligned blocks go from the Reader's buffers into the Writer's, as
+	// r.WriteTo(w) would, and counts them on the way: Progress is called
+	// at most once per zerocopy.ProgressInterval (100 ms), on this
+	// goroutine, and once at the end.
+	c := zerocopy.Copier{}
+	if progress {
+		c.Progress = func(done int64) {
+			fmt.Fprintf(log, "\r%s", progressLine(done, fi.Size(), time.Since(start)))
 		}
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				fmt.Fprintf(log, "\r%s", progressLine(cw.n.Load(), fi.Size(), time.Since(start)))
-			}
-		}
-	}()
-	n, err := r.WriteTo(cw)
+	}
+	n, err := c.Copy(w, r)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	close(stop)
-	<-done
 	if progress {
 		fmt.Fprint(log, "\r"+strings.Repeat(" ", 72)+"\r")
 	}
@@ -171,17 +161,6 @@ func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, pr
 	fmt.Fprintf(log, "%d bytes in %v, %.1f MiB/s, direct I/O: read %v, write %v\n",
 		n, el.Round(time.Millisecond), float64(n)/(1<<20)/el.Seconds(), r.Direct(), w.Direct())
 	return nil
-}
-
-type countingWriter struct {
-	w io.Writer
-	n atomic.Int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // progressLine renders "45.0% 450.0 MiB / 1000.0 MiB  300.0 MiB/s  ETA 2s".

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/zerocopy-go/zerocopy"
 	"github.com/zerocopy-go/zerocopy/directio"
 )
 
@@ -19,8 +22,28 @@ func TestCopy(t *testing.T) {
 		src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 		check(t, os.WriteFile(src, d, 0o640))
 		var log bytes.Buffer
+		start := time.Now()
 		check(t, run(src, dst, &directio.ReaderOptions{BlockSize: 64 << 10, Depth: 2}, &log, true))
+		el := time.Since(start)
 		sameBytes(t, d, readFile(t, dst))
+		mustContain(t, log.String(), fmt.Sprintf("\r%d bytes in ", size))
+		// Progress lines: at most one per 100 ms (zerocopy.ProgressInterval)
+		// plus the final one, which shows the whole file.
+		var lines []string
+		for _, l := range strings.Split(log.String(), "\r") {
+			if strings.Contains(l, "MiB/s  ETA") {
+				lines = append(lines, l)
+			}
+		}
+		if most := int(el/zerocopy.ProgressInterval) + 2; len(lines) > most {
+			t.Fatalf("%d progress lines in %v: want at most %d", len(lines), el, most)
+		}
+		if size > 0 {
+			if len(lines) == 0 {
+				t.Fatalf("no progress line: %q", log.String())
+			}
+			mustContain(t, lines[len(lines)-1], fmt.Sprintf("100.0%% %.1f MiB / %.1f MiB", float64(size)/(1<<20), float64(size)/(1<<20)))
+		}
 		fi, err := os.Stat(dst)
 		check(t, err)
 		equal(t, os.FileMode(0o640), fi.Mode().Perm())

@@ -5,6 +5,8 @@ import (
 	"net"
 	"syscall"
 	"time"
+
+	"github.com/zerocopy-go/zerocopy"
 )
 
 // progressListener wraps each accepted connection in a progressConn.
@@ -59,13 +61,14 @@ func (c *progressConn) Write(p []byte) (int, error) {
 }
 
 // ReadFrom is what net/http calls with a response body after the header
-// has gone out. A body that can write itself (section.WriteTo) gets the
-// connection, SyscallConn included; anything else is copied through Write.
+// has gone out (without it net/http copies through its own buffer). It
+// copies with zerocopy.Copy on its own receiver, which zerocopy allows:
+// handed the stand-in of a zerocopy.SendFile into the ResponseWriter, it
+// continues that transfer on this connection's descriptor (SyscallConn
+// below, deadlines renewed); anything else is copied as zerocopy.Copy
+// would, through Write where no kernel path applies.
 func (c *progressConn) ReadFrom(r io.Reader) (int64, error) {
-	if wt, ok := r.(io.WriterTo); ok {
-		return wt.WriteTo(c)
-	}
-	return io.Copy(struct{ io.Writer }{c}, r)
+	return zerocopy.Copy(c, r)
 }
 
 // CloseWrite passes net/http's half-close on, where the conn has one.

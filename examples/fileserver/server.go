@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -27,6 +26,7 @@ type Server struct {
 	// methods counts responses by the zerocopy method that sent most of
 	// the body.
 	methods [8]atomic.Int64
+	bytes   [8]atomic.Int64 // body bytes by method
 }
 
 // New serves dir; files of at least directIO bytes (if > 0) are read with
@@ -47,6 +47,9 @@ func (s *Server) Close() error {
 
 // Sent returns how many bodies were sent by method m.
 func (s *Server) Sent(m zerocopy.Method) int64 { return s.methods[m].Load() }
+
+// SentBytes returns how many body bytes method m sent.
+func (s *Server) SentBytes(m zerocopy.Method) int64 { return s.bytes[m].Load() }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -151,6 +154,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 	_, _ = sendBody(w, &c, e.f, off, n)
 	best := 0
 	for m := range moved {
+		s.bytes[m].Add(moved[m])
 		if moved[m] > moved[best] {
 			best = m
 		}
@@ -161,50 +165,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 // sendBody sends n bytes of f from off as the response body (the header is
 // already set). It is the one place that knows how the bytes travel.
 //
-// The header goes out first, so net/http hands the body straight to the
-// connection's ReadFrom (no sniffing copy), which calls section.WriteTo
-// with a value that exposes the connection's SyscallConn: SendFile then
-// uses sendfile(2) at explicit offsets. Writers that must see the bytes
-// (TLS, HTTP/2) get section.Read instead.
+// zerocopy.SendFile writes straight into the ResponseWriter: it asks
+// net/http's ReadFrom to copy, and continues on the connection net/http
+// hands on (progressConn.ReadFrom, or the *net.TCPConn) with sendfile(2)
+// at explicit offsets, so the file's own offset is never used and one
+// *os.File serves any number of concurrent ranges. Writers that must see
+// the bytes (TLS, HTTP/2) get them through a pread-based copy.
+//
+// The header goes out first: net/http copies the first 512 bytes of a
+// body through a buffer (for content sniffing) unless it has.
 func sendBody(w http.ResponseWriter, c *zerocopy.Copier, f *os.File, off, n int64) (int64, error) {
 	_ = http.NewResponseController(w).Flush()
-	body := &section{f: f, off: off, n: n, c: c}
-	if rf, ok := w.(io.ReaderFrom); ok {
-		return rf.ReadFrom(body)
-	}
-	return io.Copy(w, body)
-}
-
-// section is n bytes of a shared file from off. WriteTo sends them with
-// zerocopy.SendFile at explicit offsets (the file's own offset is never
-// used); Read is the pread fallback.
-type section struct {
-	f      *os.File
-	off, n int64
-	c      *zerocopy.Copier
-}
-
-func (s *section) Read(p []byte) (int, error) {
-	if s.n <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > s.n {
-		p = p[:s.n]
-	}
-	k, err := s.f.ReadAt(p, s.off)
-	s.off += int64(k)
-	s.n -= int64(k)
-	if err == io.EOF && k > 0 {
-		err = nil
-	}
-	return k, err
-}
-
-func (s *section) WriteTo(w io.Writer) (int64, error) {
-	k, err := s.c.SendFile(w, s.f, s.off, s.n)
-	s.off += k
-	s.n -= k
-	return k, err
+	return c.SendFile(w, f, off, n)
 }
 
 // ifRange reports whether a Range header is to be honoured given the

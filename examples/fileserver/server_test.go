@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -451,6 +452,46 @@ func TestParseSize(t *testing.T) {
 	for _, bad := range []string{"-1", "x", ""} {
 		if _, err := parseSize(bad); err == nil {
 			t.Fatalf("parseSize(%q) accepted", bad)
+		}
+	}
+}
+
+// TestSendfilePath: every body byte of a GET and a Range GET goes out with
+// sendfile(2), as the server's Copier.Observe reports it: zerocopy.SendFile
+// straight into the ResponseWriter reaches the connection's descriptor,
+// through the write-progress wrapper as well as on the bare *net.TCPConn.
+// (strace shows it too: sendfile(sock, file, [1000] => [2000], 1000).)
+func TestSendfilePath(t *testing.T) {
+	if runtime.GOOS != "linux" || !zerocopy.MethodSendfile.Available() {
+		t.Skip("sendfile(2) is the Linux fast path (not under the purego tag)")
+	}
+	for _, progress := range []time.Duration{0, 30 * time.Second} {
+		fx := setup(t, options{writeProgress: progress})
+		for _, tc := range []struct {
+			path, rng  string
+			start, end int // body is fx.data[start:end], or index.html when end is 0
+		}{
+			{"/big.bin", "", 0, len(fx.data)},
+			{"/big.bin", "bytes=1000-1999", 1000, 2000},
+			{"/big.bin", "bytes=0-0", 0, 1},
+			{"/big.bin", "bytes=-4097", len(fx.data) - 4097, len(fx.data)},
+			{"/sub/", "", 0, 0},
+		} {
+			name := fmt.Sprint("progress=", progress, tc.path, tc.rng)
+			sent, buffered := fx.s.SentBytes(zerocopy.MethodSendfile), fx.s.SentBytes(zerocopy.MethodBuffered)
+			var hdr map[string]string
+			if tc.rng != "" {
+				hdr = map[string]string{"Range": tc.rng}
+			}
+			resp, body := fx.get(t, tc.path, hdr)
+			want := fx.data[tc.start:tc.end]
+			if tc.end == 0 {
+				want = []byte("<p>hi</p>")
+			}
+			equal(t, tc.rng == "", resp.StatusCode == http.StatusOK, name, resp.Status)
+			equal(t, sum(want), sum(body), name)
+			equal(t, int64(len(want)), fx.s.SentBytes(zerocopy.MethodSendfile)-sent, name, "bytes sent by sendfile")
+			equal(t, int64(0), fx.s.SentBytes(zerocopy.MethodBuffered)-buffered, name, "bytes sent buffered")
 		}
 	}
 }
