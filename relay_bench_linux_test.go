@@ -34,21 +34,25 @@ func pipesHeld() int64 {
 	return held
 }
 
-// raiseFDLimit makes sure the process may open n descriptors, raising the
-// hard limit too where allowed (root).
-func raiseFDLimit(n int) error {
+// fdLimit raises the descriptor limit toward want as far as allowed (the
+// hard limit too, where the process may: root with CAP_SYS_RESOURCE) and
+// returns the limit in force.
+func fdLimit(want int) int {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return err
+		return 1024
 	}
-	if lim.Cur >= uint64(n) {
-		return nil
+	if lim.Cur < uint64(want) {
+		up := lim
+		up.Cur = uint64(want)
+		up.Max = max(up.Max, up.Cur)
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) != nil && lim.Cur < lim.Max {
+			up.Cur, up.Max = lim.Max, lim.Max
+			_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up)
+		}
+		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
 	}
-	lim.Cur = uint64(n)
-	if lim.Max < lim.Cur {
-		lim.Max = lim.Cur
-	}
-	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	return int(min(lim.Cur, 1<<30))
 }
 
 // kernelSlab is the kernel's Slab from /proc/meminfo in bytes (0: unknown).
