@@ -21,6 +21,10 @@
 # built against another checkout (a scratch worktree with an experimental
 # change), alternating with the others.
 #
+# SCENARIOS="1 64" (default) selects the scenarios; GIB=N sends N GiB in
+# the one-stream scenario (default 1; more GiB, finer than the 10 ms clock
+# tick). Medians and means are printed.
+#
 # Usage: scripts/relay-cpu.sh [ROUNDS]   (needs gcc, make, go, awk;
 #        ../shared/baselines and ../shared/loadgen next to the repository,
 #        or SHARED=DIR)
@@ -28,6 +32,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 rounds=${1:-5}
+scenarios=${SCENARIOS:-1 64}
+gib=${GIB:-1}
 # The shared folder sits next to the repository (../shared); from a git
 # worktree one level further down, ../../shared. SHARED=DIR overrides.
 shared=${SHARED:-}
@@ -132,7 +138,7 @@ if ! command -v haproxy >/dev/null; then
   command -v haproxy >/dev/null || { have_haproxy=0; echo "relay-cpu.sh: haproxy is not installed and could not be installed: HAProxy skipped" >&2; }
 fi
 
-head -c $((1 << 30)) /dev/urandom > "$work/file"; cat "$work/file" > /dev/null
+head -c $((gib << 30)) /dev/urandom > "$work/file"; cat "$work/file" > /dev/null
 hz=$(getconf CLK_TCK); port=21000
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 waitfor() { # waitfor FILE WORD PID
@@ -185,8 +191,8 @@ multi=("${relay_bins[@]}" iorelay)
 echo "load: $(uptime)"
 : > "$work/all"
 for round in $(seq "$rounds"); do
-  # (i) one stream, 1 GiB
-  for who in "${one[@]}"; do
+  # (i) one stream, GIB GiB
+  [[ " $scenarios " == *" 1 "* ]] && for who in "${one[@]}"; do
     up=$port; lp=$((port + 1)); port=$((port + 2))
     if [ $who = c-proxy ]; then
       "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!
@@ -200,17 +206,17 @@ for round in $(seq "$rounds"); do
     "$work/b/tx" s $lp "$work/file" > /dev/null 2>&1
     wait $rxp
     got=$(grep -o '[0-9]\{6,\}' "$work/rx.out" | tail -1)
-    [ "$got" = $((1 << 30)) ] || { echo "relay-cpu.sh: $who: rx got '$got' bytes, want $((1 << 30))" >&2; cat "$work/rx.out" "$work/p.out" >&2; exit 1; }
+    [ "$got" = $((gib << 30)) ] || { echo "relay-cpu.sh: $who: rx got '$got' bytes, want $((gib << 30))" >&2; cat "$work/rx.out" "$work/p.out" >&2; exit 1; }
     if [ $who = c-proxy ]; then
-      wait $pp; cpu=$(grep -o 'cpu_ms=[0-9.]*' "$work/p.out" | cut -d= -f2); cpu=$(awk -v c="$cpu" 'BEGIN{print c/1000}')
+      wait $pp; cpu=$(grep -o 'cpu_ms=[0-9.]*' "$work/p.out" | cut -d= -f2); cpu=$(awk -v c="$cpu" -v g="$gib" 'BEGIN{print c/1000/g}')
     else
       sleep 0.05; t1=$(ticks $pp); stopproxy
-      cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN{print (b-a)/hz}')
+      cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v g="$gib" 'BEGIN{print (b-a)/hz/g}')
     fi
-    printf "%s 1x1GiB %s %.3f\n" "$round" "$who" "$cpu" | tee -a "$work/all"
+    printf "%s 1stream %s %.3f\n" "$round" "$who" "$cpu" | tee -a "$work/all"
   done
   # (ii) 64 streams x 32 MiB = 2 GiB
-  for who in "${multi[@]}"; do
+  [[ " $scenarios " == *" 64 "* ]] && for who in "${multi[@]}"; do
     up=$port; lp=$((port + 1)); port=$((port + 2))
     mkfifo "$work/ms.in"
     "$work/multistream" -proxy 127.0.0.1:$lp -upstream 127.0.0.1:$up -n 64 -mib 32 -file "$work/file" \
@@ -234,17 +240,18 @@ med() { # med SCENARIO WHO
   awk -v s="$1" -v w="$2" '$2==s && $3==w {print $4}' "$work/all" | sort -n |
     awk '{a[NR]=$1} END{if (NR==0) print "-"; else print (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'
 }
+mean() { awk -v s="$1" -v w="$2" '$2==s && $3==w {t+=$4; n++} END{if (n) printf "%.3f", t/n; else print "-"}' "$work/all"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a=="-" || b=="-" || b==0) print "-"; else printf "%.2fx", a/b }'; }
-echo "medians of $rounds rounds (proxy CPU s/GiB):"
-for s in 1x1GiB 64x32MiB; do
-  if [ $s = 1x1GiB ]; then whos=("${one[@]}"); else whos=("${multi[@]}"); fi
-  for who in "${whos[@]}"; do printf "  %-9s %-10s %s\n" $s "$who" "$(med $s "$who")"; done
+echo "medians (means) of $rounds rounds, proxy CPU s/GiB:"
+for s in 1stream 64x32MiB; do
+  if [ $s = 1stream ]; then whos=("${one[@]}"); else whos=("${multi[@]}"); fi
+  for who in "${whos[@]}"; do printf "  %-9s %-10s %s (%s)\n" $s "$who" "$(med $s "$who")" "$(mean $s "$who")"; done
 done
-r1=$(med 1x1GiB relay); c1=$(med 1x1GiB c-proxy); i1=$(med 1x1GiB iorelay)
+r1=$(med 1stream relay); c1=$(med 1stream c-proxy); i1=$(med 1stream iorelay)
 r2=$(med 64x32MiB relay); i2=$(med 64x32MiB iorelay); h2=$(med 64x32MiB haproxy)
 echo "ratios:"
 echo "  1 stream:   Relay/C $(ratio "$r1" "$c1")   Relay/iorelay $(ratio "$r1" "$i1")   iorelay/C $(ratio "$i1" "$c1")"
 echo "  64 streams: Relay/iorelay $(ratio "$r2" "$i2")   Relay/HAProxy $(ratio "$r2" "$h2")   iorelay/HAProxy $(ratio "$i2" "$h2")"
 if [ -n "${RELAY_EXP:-}" ]; then
-  echo "  relay-exp/relay: 1 stream $(ratio "$(med 1x1GiB relay-exp)" "$r1")   64 streams $(ratio "$(med 64x32MiB relay-exp)" "$r2")"
+  echo "  relay-exp/relay: 1 stream $(ratio "$(med 1stream relay-exp)" "$r1") (means $(ratio "$(mean 1stream relay-exp)" "$(mean 1stream relay)"))   64 streams $(ratio "$(med 64x32MiB relay-exp)" "$r2") (means $(ratio "$(mean 64x32MiB relay-exp)" "$(mean 64x32MiB relay)"))"
 fi
