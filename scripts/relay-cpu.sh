@@ -52,8 +52,12 @@ if [ -n "${RELAY_EXP:-}" ] && [ ! -f "$RELAY_EXP/go.mod" ]; then
 fi
 
 work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# Every process started is listed in $work/pids (the rounds run in a
+# subshell), so that an early exit leaves none behind.
+cleanup() {
+  [ -f "$work/pids" ] && while read -r p; do kill "$p" 2>/dev/null || true; done < "$work/pids"
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # (c) the C baselines
@@ -169,8 +173,8 @@ waitlisten() {
 # startproxy WHO LISTEN UPSTREAM: sets pp to the proxy's PID once it listens
 startproxy() {
   case $1 in
-  relay | relay-exp) "$work/$1/proxy" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; pids+=($pp); waitfor "$work/p.out" proxying $pp ;;
-  iorelay) "$work/iorelay" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; pids+=($pp)
+  relay | relay-exp) "$work/$1/proxy" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"; waitfor "$work/p.out" proxying $pp ;;
+  iorelay) "$work/iorelay" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
     waitlisten $2 $pp ;;
   haproxy)
     cat > "$work/haproxy.cfg" <<EOF
@@ -188,7 +192,7 @@ listen relay
   bind 127.0.0.1:$2
   server up 127.0.0.1:$3
 EOF
-    haproxy -db -f "$work/haproxy.cfg" > "$work/p.out" 2>&1 & pp=$!; pids+=($pp)
+    haproxy -db -f "$work/haproxy.cfg" > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
     waitlisten $2 $pp ;;
   esac
 }
@@ -206,12 +210,12 @@ for round in $(seq "$rounds"); do
   for who in "${one[@]}"; do
     newports
     if [ $who = c-proxy ]; then
-      "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!
+      "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
       waitfor "$work/p.out" ready $pp
     else
       startproxy $who $lp $up
     fi
-    "$work/b/rx" $up > "$work/rx.out" 2>&1 & rxp=$!
+    "$work/b/rx" $up > "$work/rx.out" 2>&1 & rxp=$!; echo $rxp >> "$work/pids"
     waitfor "$work/rx.out" ready $rxp
     [ $who = c-proxy ] || t0=$(ticks $pp)
     "$work/b/tx" s $lp "$work/file" > "$work/tx.out" 2>&1 || { echo "relay-cpu.sh: $who: tx failed:" >&2; cat "$work/tx.out" "$work/p.out" >&2; exit 1; }
@@ -232,7 +236,7 @@ for round in $(seq "$rounds"); do
     newports
     mkfifo "$work/ms.in"
     "$work/multistream" -proxy 127.0.0.1:$lp -upstream 127.0.0.1:$up -n 64 -mib 32 -file "$work/file" \
-      < "$work/ms.in" > "$work/ms.out" 2> "$work/ms.err" & msp=$!
+      < "$work/ms.in" > "$work/ms.out" 2> "$work/ms.err" & msp=$!; echo $msp >> "$work/pids"
     exec 4>"$work/ms.in"
     waitfor "$work/ms.err" ready $msp
     startproxy $who $lp $up
