@@ -172,6 +172,7 @@ waitlisten() {
 }
 # startproxy WHO LISTEN UPSTREAM: sets pp to the proxy's PID once it listens
 startproxy() {
+  rm -f "$work/p.out" # else a wait could read the last proxy's output before the shell truncates it
   case $1 in
   relay | relay-exp) "$work/$1/proxy" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"; waitfor "$work/p.out" proxying $pp ;;
   iorelay) "$work/iorelay" -listen 127.0.0.1:$2 -upstream 127.0.0.1:$3 > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
@@ -210,11 +211,13 @@ for round in $(seq "$rounds"); do
   for who in "${one[@]}"; do
     newports
     if [ $who = c-proxy ]; then
+      rm -f "$work/p.out"
       "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
       waitfor "$work/p.out" ready $pp
     else
       startproxy $who $lp $up
     fi
+    rm -f "$work/rx.out"
     "$work/b/rx" $up > "$work/rx.out" 2>&1 & rxp=$!; echo $rxp >> "$work/pids"
     waitfor "$work/rx.out" ready $rxp
     [ $who = c-proxy ] || t0=$(ticks $pp)
@@ -234,6 +237,7 @@ for round in $(seq "$rounds"); do
   [[ " $scenarios " == *" 64 "* ]] || multi=()
   for who in "${multi[@]}"; do
     newports
+    rm -f "$work/ms.err"
     mkfifo "$work/ms.in"
     "$work/multistream" -proxy 127.0.0.1:$lp -upstream 127.0.0.1:$up -n 64 -mib 32 -file "$work/file" \
       < "$work/ms.in" > "$work/ms.out" 2> "$work/ms.err" & msp=$!; echo $msp >> "$work/pids"
