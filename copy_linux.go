@@ -105,12 +105,12 @@ func fastCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, don
 		// as empty. Sources read at explicit offsets (SendFile, SectionReader)
 		// skip this fstat: the kernel refuses a non-file source itself, and
 		// a 0 return is checked against fstat before it is taken as EOF.
-		if sst, err = sys.Inspect(srcRC, false); err != nil {
+		if sst, err = sys.Inspect(srcRC, true); err != nil {
 			return 0, false, nil
 		}
 		switch {
 		case sst.Kind == sys.KindStream, sst.Kind == sys.KindPipe:
-			return spliceCopy(dst, drc, srcRC, sst.Kind, remain, t)
+			return spliceCopy(dst, drc, srcRC, sst, remain, t)
 		case sst.Kind != sys.KindFile, sst.Size == 0:
 			return 0, false, nil
 		}
@@ -336,12 +336,12 @@ func joinErr(a, b error) error {
 // (internal/splicer). Bytes the kernel took into the pipe before a
 // fallback errno have been written to dst with its Write: the buffered path
 // resumes at the exact next byte of src.
-func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcKind sys.Kind, remain int64, t *tally) (int64, bool, error) {
+func spliceCopy(dst io.Writer, drc, src syscall.RawConn, sst sys.Stat, remain int64, t *tally) (int64, bool, error) {
 	if why := unavailable(MethodSplice); why != nil {
 		t.note(why)
 		return 0, false, nil
 	}
-	d := splicer.End{RC: drc, W: dst, Kind: sys.KindStream}
+	d := splicer.End{RC: drc, W: dst, Kind: sys.KindStream, Nonblock: true} // net's conns are non-blocking
 	if t.prog != nil {
 		d.Moved = t.prog.add
 	}
@@ -356,9 +356,9 @@ func spliceCopy(dst io.Writer, drc, src syscall.RawConn, srcKind sys.Kind, remai
 			}
 			return 0, false, nil
 		}
-		d.Kind = st.Kind
+		d.Kind, d.Nonblock = st.Kind, st.Nonblock
 	}
-	res, err := splicer.Transfer(d, splicer.End{RC: src, Kind: srcKind}, remain)
+	res, err := splicer.Transfer(d, splicer.End{RC: src, Kind: sst.Kind, Nonblock: sst.Nonblock}, remain)
 	t.bytes[MethodSplice] += res.N
 	if res.Done && err == nil {
 		t.finished, t.ran = MethodSplice, true

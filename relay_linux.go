@@ -34,20 +34,20 @@ func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tall
 	if !ok {
 		return 0, nil
 	}
-	sst, err := sys.Inspect(srcRC, false)
+	sst, err := sys.Inspect(srcRC, true)
 	if err != nil || (sst.Kind != sys.KindStream && sst.Kind != sys.KindPipe) {
 		return 0, nil
 	}
-	dk := sys.KindStream
+	dk, dnb := sys.KindStream, true // net's conns are non-blocking
 	if _, ok := dst.(*net.TCPConn); !ok {
 		dst, err := sys.Inspect(drc, true)
 		if err != nil || !splicer.Spliceable(dst, true) {
 			return 0, nil
 		}
-		dk = dst.Kind
+		dk, dnb = dst.Kind, dst.Nonblock
 	}
-	d := splicer.End{RC: drc, Kind: dk, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }}
-	s := splicer.End{RC: srcRC, Kind: sst.Kind}
+	d := splicer.End{RC: drc, Kind: dk, Nonblock: dnb, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }}
+	s := splicer.End{RC: srcRC, Kind: sst.Kind, Nonblock: sst.Nonblock}
 	var res splicer.Result
 	if side == nil {
 		res, err = splicer.Transfer(d, s, -1)

