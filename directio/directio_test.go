@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"unsafe"
 
@@ -100,6 +101,48 @@ func TestReaderLarge(t *testing.T) {
 		require.Equal(t, int64(len(data)), n)
 		testutil.RequireBytes(t, data, b.Bytes())
 		require.NoError(t, r.Close())
+	}
+}
+
+// TestReaderSmallFileBuffers: a file smaller than Depth x BlockSize gets
+// buffers for its bytes only (the default is 16 MiB), and all its bytes.
+func TestReaderSmallFileBuffers(t *testing.T) {
+	testutil.NoLeaks(t)
+	for fsys, dir := range dirs(t) {
+		for _, tc := range []struct {
+			name         string
+			size         int
+			start        int64
+			maxAllocated uint64
+		}{
+			{"empty", 0, 0, 64 << 10},
+			{"5000", 5000, 0, 64 << 10},
+			{"5000-start-4097", 5000, 4097, 64 << 10},
+			{"start-past-end", 5000, 9000, 64 << 10},
+			{"3MiB", 3 << 20, 0, 4 << 20},
+		} {
+			t.Run(fsys+"/"+tc.name, func(t *testing.T) {
+				data := testutil.Data(uint64(tc.size), tc.size)
+				path := filepath.Join(dir, "small-"+tc.name)
+				require.NoError(t, os.WriteFile(path, data, 0o644))
+				f, _ := open(t, path, false)
+				_, err := f.Seek(tc.start, io.SeekStart)
+				require.NoError(t, err)
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				r, err := directio.NewReader(f, nil)
+				require.NoError(t, err)
+				runtime.ReadMemStats(&m1)
+				require.Less(t, m1.TotalAlloc-m0.TotalAlloc, tc.maxAllocated, "bytes allocated by NewReader")
+				var b bytes.Buffer
+				n, err := r.WriteTo(testutil.OnlyWriter{W: &b})
+				require.NoError(t, err)
+				want := data[min(tc.start, int64(len(data))):]
+				require.Equal(t, int64(len(want)), n)
+				testutil.RequireBytes(t, want, b.Bytes())
+				require.NoError(t, r.Close())
+			})
+		}
 	}
 }
 

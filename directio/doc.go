@@ -17,7 +17,7 @@
 //		return err // wraps ErrUnsupported where the filesystem refuses O_DIRECT
 //	}
 //	defer f.Close()
-//	r, err := directio.NewReader(f, nil) // 4 reads of 1 MiB in flight
+//	r, err := directio.NewReader(f, nil) // 4 reads of 4 MiB in flight
 //	if err != nil {
 //		return err
 //	}

@@ -35,6 +35,10 @@ type Writer struct {
 	closed bool
 }
 
+// writerBlock is the Writer's block: the bytes per direct write (the
+// Reader's BlockSize default was measured separately; the Writer's was not).
+const writerBlock = 1 << 20
+
 // NewWriter returns a Writer at f's current offset (its end, if f was
 // opened O_APPEND).
 func NewWriter(f *os.File) (*Writer, error) {
@@ -55,7 +59,7 @@ func NewWriter(f *os.File) (*Writer, error) {
 		}
 	}
 	w.off = off
-	w.buf = AlignedBuffer(roundUp(defaultBlock, w.align.Offset), max(w.align.Memory, 1))
+	w.buf = AlignedBuffer(roundUp(writerBlock, w.align.Offset), max(w.align.Memory, 1))
 	return w, nil
 }
 
