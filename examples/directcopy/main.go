@@ -35,7 +35,7 @@ func main() {
 func cli(args []string, stderr io.Writer, progress bool) int {
 	fs := flag.NewFlagSet("directcopy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	block := fs.String("block", "0", "bytes per read, e.g. 64K, 1M (0: the Reader's default, 1 MiB)")
+	block := fs.String("block", "0", "bytes per read, e.g. 64K, 1M (0: the Reader's default, 4 MiB)")
 	depth := fs.Int("depth", 0, "reads in flight (0: the Reader's default, 4)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: directcopy [-block SIZE] [-depth N] SRC DST")
