@@ -91,14 +91,18 @@ func get() (*pipe, error) {
 
 // put takes p back. inPipe is what the caller counted in it: a pipe that
 // may hold bytes is closed, never pooled, since it would hand one
-// transfer's bytes to the next. An empty one is pooled after FIONREAD
-// agrees, or closed when the pool is full.
-func put(p *pipe, inPipe int) {
+// transfer's bytes to the next. An empty one is pooled, or closed when the
+// pool is full. With verify, FIONREAD must agree that it is empty first:
+// callers ask for it at the end of a transfer, which may have ended on an
+// error; a fill that just met EAGAIN on a pipe its counts say is empty
+// (every count comes from the kernel's own return values) skips that
+// system call on the path every idle wake-up takes.
+func put(p *pipe, inPipe int, verify bool) {
 	if p == nil {
 		return
 	}
 	inUse.Add(-1)
-	if inPipe != 0 || sys.Buffered(p.r) != 0 {
+	if inPipe != 0 || (verify && sys.Buffered(p.r) != 0) {
 		p.close()
 		return
 	}

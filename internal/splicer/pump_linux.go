@@ -129,10 +129,11 @@ func (tp *twoPhase) free() {
 	twoPhases.Put(tp)
 }
 
-// release gives the pipe back: pooled if empty, closed if not.
+// release gives the pipe back at the end of a transfer: pooled if empty
+// (FIONREAD agreeing), closed if not.
 func (tp *twoPhase) release() {
 	if tp.p != nil {
-		put(tp.p, tp.inPipe)
+		put(tp.p, tp.inPipe, true)
 		tp.p = nil
 	}
 }
@@ -155,8 +156,9 @@ func (tp *twoPhase) fillCall(sfd int) (int, error) {
 // fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
 // give it back before waiting.
 func (tp *twoPhase) fillAgain() sys.Action {
-	if !tp.keep {
-		tp.release()
+	if !tp.keep && tp.p != nil {
+		put(tp.p, tp.inPipe, false) // inPipe is 0 here: the invariant
+		tp.p = nil
 	}
 	return sys.Wait
 }

@@ -35,10 +35,10 @@ func (k Kind) String() string {
 // one type on every architecture: unix.Stat_t's do not (Dev is uint32 on
 // mips64le and uint64 on amd64, Blksize int32 or int64).
 type Stat struct {
-	Kind   Kind
-	Size   int64 // st_size (regular files)
-	Dev    uint64
-	Ino    uint64
+	Kind     Kind
+	Size     int64 // st_size (regular files)
+	Dev      uint64
+	Ino      uint64
 	Append   bool // O_APPEND is set (only read when asked for)
 	Nonblock bool // O_NONBLOCK is set (only read when asked for)
 }
