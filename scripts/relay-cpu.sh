@@ -62,6 +62,16 @@ trap cleanup EXIT
 
 # (c) the C baselines
 cp -r "$shared/baselines" "$work/b" && chmod -R u+w "$work/b" && make -s -C "$work/b" >/dev/null
+# ... and the same C proxy with a Go conn's socket options: TCP_NODELAY on
+# both sockets (Go's default) and no SPLICE_F_MORE (a relay must not cork:
+# golang/go#10948). The gap between the two C proxies is what those
+# options cost; the gap from c-nodelay to Relay is Go's.
+sed -e 's/SPLICE_F_MOVE | SPLICE_F_MORE/SPLICE_F_MOVE/g' \
+    -e 's|  int p\[2\];|  setsockopt(in, IPPROTO_TCP, TCP_NODELAY, \&one, sizeof one); setsockopt(out, IPPROTO_TCP, TCP_NODELAY, \&one, sizeof one);\n  int p[2];|' \
+    -e 's|#include <netinet/in.h>|#include <netinet/in.h>\n#include <netinet/tcp.h>|' \
+    "$work/b/proxy.c" > "$work/b/proxy-nodelay.c"
+grep -q TCP_NODELAY "$work/b/proxy-nodelay.c" || { echo "relay-cpu.sh: could not derive the TCP_NODELAY C proxy from proxy.c" >&2; exit 1; }
+gcc -O2 -o "$work/b/proxy-nodelay" "$work/b/proxy-nodelay.c"
 # (b) iorelay and multistream
 (cd "$shared/loadgen" && go build -o "$work/" ./iorelay ./multistream)
 # (a) the Relay proxy, generated
@@ -199,7 +209,7 @@ EOF
 }
 stopproxy() { kill "$pp" 2>/dev/null || true; wait "$pp" 2>/dev/null || true; }
 
-one=(c-proxy "${relay_bins[@]}" iorelay)
+one=(c-proxy c-nodelay "${relay_bins[@]}" iorelay)
 multi=("${relay_bins[@]}" iorelay)
 [ $have_haproxy = 1 ] && multi+=(haproxy)
 
@@ -210,9 +220,10 @@ for round in $(seq "$rounds"); do
   [[ " $scenarios " == *" 1 "* ]] || one=()
   for who in "${one[@]}"; do
     newports
-    if [ $who = c-proxy ]; then
+    if [ $who = c-proxy ] || [ $who = c-nodelay ]; then
       rm -f "$work/p.out"
-      "$work/b/proxy" $lp $up > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
+      bin=proxy; [ $who = c-nodelay ] && bin=proxy-nodelay
+      "$work/b/$bin" $lp $up > "$work/p.out" 2>&1 & pp=$!; echo $pp >> "$work/pids"
       waitfor "$work/p.out" ready $pp
     else
       startproxy $who $lp $up
@@ -220,12 +231,12 @@ for round in $(seq "$rounds"); do
     rm -f "$work/rx.out"
     "$work/b/rx" $up > "$work/rx.out" 2>&1 & rxp=$!; echo $rxp >> "$work/pids"
     waitfor "$work/rx.out" ready $rxp
-    [ $who = c-proxy ] || t0=$(ticks $pp)
+    case $who in c-*) ;; *) t0=$(ticks $pp) ;; esac
     "$work/b/tx" s $lp "$work/file" > "$work/tx.out" 2>&1 || { echo "relay-cpu.sh: $who: tx failed:" >&2; cat "$work/tx.out" "$work/p.out" >&2; exit 1; }
     wait $rxp || { echo "relay-cpu.sh: $who: rx failed:" >&2; cat "$work/rx.out" >&2; exit 1; }
     got=$(grep -o '[0-9]\{6,\}' "$work/rx.out" | tail -1 || true)
     [ "$got" = $((gib << 30)) ] || { echo "relay-cpu.sh: $who: rx got '$got' bytes, want $((gib << 30))" >&2; cat "$work/rx.out" "$work/p.out" >&2; exit 1; }
-    if [ $who = c-proxy ]; then
+    if [ $who = c-proxy ] || [ $who = c-nodelay ]; then
       wait $pp; cpu=$(grep -o 'cpu_ms=[0-9.]*' "$work/p.out" | cut -d= -f2); cpu=$(awk -v c="$cpu" -v g="$gib" 'BEGIN{print c/1000/g}')
     else
       sleep 0.05; t1=$(ticks $pp); stopproxy
@@ -267,10 +278,10 @@ for s in 1stream 64x32MiB; do
   if [ $s = 1stream ]; then whos=("${one[@]}"); else whos=("${multi[@]}"); fi
   for who in "${whos[@]}"; do printf "  %-9s %-10s %s (%s)\n" $s "$who" "$(med $s "$who")" "$(mean $s "$who")"; done
 done
-r1=$(med 1stream relay); c1=$(med 1stream c-proxy); i1=$(med 1stream iorelay)
+r1=$(med 1stream relay); c1=$(med 1stream c-proxy); n1=$(med 1stream c-nodelay); i1=$(med 1stream iorelay)
 r2=$(med 64x32MiB relay); i2=$(med 64x32MiB iorelay); h2=$(med 64x32MiB haproxy)
 echo "ratios:"
-echo "  1 stream:   Relay/C $(ratio "$r1" "$c1")   Relay/iorelay $(ratio "$r1" "$i1")   iorelay/C $(ratio "$i1" "$c1")"
+echo "  1 stream:   Relay/C $(ratio "$r1" "$c1")   Relay/C-nodelay $(ratio "$r1" "$n1")   Relay/iorelay $(ratio "$r1" "$i1")   iorelay/C $(ratio "$i1" "$c1")"
 echo "  64 streams: Relay/iorelay $(ratio "$r2" "$i2")   Relay/HAProxy $(ratio "$r2" "$h2")   iorelay/HAProxy $(ratio "$i2" "$h2")"
 if [ -n "${RELAY_EXP:-}" ]; then
   echo "  relay-exp/relay: 1 stream $(ratio "$(med 1stream relay-exp)" "$r1") (means $(ratio "$(mean 1stream relay-exp)" "$(mean 1stream relay)"))   64 streams $(ratio "$(med 64x32MiB relay-exp)" "$r2") (means $(ratio "$(mean 64x32MiB relay-exp)" "$(mean 64x32MiB relay)"))"
