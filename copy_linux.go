@@ -359,6 +359,12 @@ func spliceCopy(dst io.Writer, drc, src syscall.RawConn, sst sys.Stat, remain in
 		d.Kind, d.Nonblock = st.Kind, st.Nonblock
 	}
 	res, err := splicer.Transfer(d, splicer.End{RC: src, Kind: sst.Kind, Nonblock: sst.Nonblock}, remain)
+	t.noteSplice(res, err)
+	return res.N, res.Done, err
+}
+
+// noteSplice adds what a splice transfer did to the tally.
+func (t *tally) noteSplice(res splicer.Result, err error) {
 	t.bytes[MethodSplice] += res.N
 	if res.Done && err == nil {
 		t.finished, t.ran = MethodSplice, true
@@ -367,5 +373,4 @@ func spliceCopy(dst io.Writer, drc, src syscall.RawConn, sst sys.Stat, remain in
 		noteMissing(MethodSplice, res.Fallback)
 		t.note(res.Fallback)
 	}
-	return res.N, res.Done, err
 }

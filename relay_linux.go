@@ -69,13 +69,6 @@ func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tall
 			err = fmt.Errorf("zerocopy: Relay: the tee got %d bytes, b %d", res.Side, res.N)
 		}
 	}
-	t.bytes[MethodSplice] += res.N
-	if res.Done && err == nil {
-		t.finished, t.ran = MethodSplice, true
-	}
-	if res.Fallback != nil {
-		noteMissing(MethodSplice, res.Fallback)
-		t.note(res.Fallback)
-	}
+	t.noteSplice(res, err)
 	return res.N, err
 }

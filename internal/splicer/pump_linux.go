@@ -207,22 +207,33 @@ func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
 
 var errZeroDrain = errors.New("splice: the destination took 0 bytes from a non-empty pipe")
 
+// fillStep fills the empty pipe once for a transfer that has moved
+// res.N bytes. end is true when the transfer ends here: at the limit, at
+// EOF (res.Done), on a fallback (res.Fallback) or with err; the pipe is
+// empty in every one of those cases.
+func (tp *twoPhase) fillStep(res *Result) (end bool, err error) {
+	if tp.remain == 0 {
+		res.Done = true
+		return true, nil
+	}
+	k, act, err := tp.fillOnce(res.N > 0)
+	switch {
+	case act == sys.Done && k == 0:
+		res.Done = true
+		return true, nil
+	case act == sys.Fallback:
+		res.Fallback = err
+		return true, nil
+	case act != sys.Done:
+		return true, err
+	}
+	return false, nil
+}
+
 func (tp *twoPhase) run() (res Result, err error) {
 	for {
-		if tp.remain == 0 {
-			res.Done = true
-			return res, nil
-		}
-		k, act, err := tp.fillOnce(res.N > 0)
-		switch {
-		case act == sys.Done && k == 0:
-			res.Done = true
-			return res, nil
-		case act == sys.Fallback:
-			res.Fallback = err
-			return res, nil
-		case act != sys.Done:
-			return res, err // the pipe is empty here
+		if end, err := tp.fillStep(&res); end {
+			return res, err
 		}
 		n, fallback, err := tp.drainAll()
 		res.N += n
@@ -410,19 +421,7 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 		return res, err
 	}
 	for {
-		if a.remain == 0 {
-			res.Done = true
-			return res, nil
-		}
-		k, act, err := a.fillOnce(res.N > 0)
-		switch {
-		case act == sys.Done && k == 0:
-			res.Done = true
-			return res, nil
-		case act == sys.Fallback:
-			res.Fallback = err
-			return res, nil
-		case act != sys.Done:
+		if end, err := a.fillStep(&res); end {
 			return res, err
 		}
 		// Duplicate A into B: both ours and non-blocking. B is empty and as
