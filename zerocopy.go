@@ -2,16 +2,17 @@ package zerocopy
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
-
-	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // ErrUnsupported reports that a path or operation is not available for the
-// values, platform or kernel at hand. It satisfies
-// errors.Is(err, errors.ErrUnsupported).
-var ErrUnsupported = sys.ErrUnsupported
+// values, platform or kernel at hand. It is errors.ErrUnsupported itself:
+// every "not available here" error of this module and its packages wraps
+// it, so errors.Is(err, zerocopy.ErrUnsupported) and
+// errors.Is(err, errors.ErrUnsupported) say the same.
+var ErrUnsupported = errors.ErrUnsupported
 
 // Method names the path that moved a transfer's bytes.
 type Method uint8

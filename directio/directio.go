@@ -8,13 +8,12 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
-
-	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // ErrUnsupported reports that direct I/O is not available for a file or on
-// this platform. It satisfies errors.Is(err, errors.ErrUnsupported).
-var ErrUnsupported = sys.ErrUnsupported
+// this platform. It is errors.ErrUnsupported, the same value as
+// zerocopy.ErrUnsupported.
+var ErrUnsupported = errors.ErrUnsupported
 
 // Alignment is what direct I/O requires of a file: buffer addresses must
 // be multiples of Memory, file offsets and lengths multiples of Offset.

@@ -61,8 +61,9 @@ var (
 	// access touched a page past the file's new end.
 	ErrTruncated = errors.New("mmap: file truncated under the mapping")
 	// ErrUnsupported reports a mode or operation this platform cannot
-	// offer. It satisfies errors.Is(err, errors.ErrUnsupported).
-	ErrUnsupported = sys.ErrUnsupported
+	// offer. It is errors.ErrUnsupported, the same value as
+	// zerocopy.ErrUnsupported.
+	ErrUnsupported = errors.ErrUnsupported
 )
 
 // Mapping is a memory mapping of a range of a file. Its methods are safe for

@@ -6,14 +6,12 @@ import (
 	"io"
 	"os"
 	"strconv"
-
-	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // ErrUnsupported reports that a pair cannot be spliced (no descriptor, a
-// datagram socket, an O_APPEND file, another platform). It satisfies
-// errors.Is(err, errors.ErrUnsupported).
-var ErrUnsupported = sys.ErrUnsupported
+// datagram socket, an O_APPEND file, another platform). It is
+// errors.ErrUnsupported, the same value as zerocopy.ErrUnsupported.
+var ErrUnsupported = errors.ErrUnsupported
 
 // Splice moves up to n bytes (n < 0: until EOF) from src to dst through the
 // kernel, without copying them into user memory, and returns the bytes that

@@ -24,9 +24,10 @@ import (
 	"syscall"
 )
 
-// ErrUnsupported is the one "not supported here" error of the module. Every
-// public package re-exports it, so errors.Is(err, zerocopy.ErrUnsupported)
-// and errors.Is(err, errors.ErrUnsupported) both hold.
+// ErrUnsupported is what the module's "not supported here" errors wrap. It
+// wraps errors.ErrUnsupported, which every public package exports as its
+// ErrUnsupported, so errors.Is(err, zerocopy.ErrUnsupported) holds for all
+// of them.
 var ErrUnsupported = fmt.Errorf("zerocopy: %w", errors.ErrUnsupported)
 
 // RawConn returns the raw connection behind v when v implements
