@@ -2,7 +2,6 @@ package splicer
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"sync/atomic"
 
@@ -51,20 +50,21 @@ func Stats() (created_, closed_, held int64) { return created.Load(), closed.Loa
 // newPipe makes a pipe sized to WantSize where the kernel allows. Its
 // error wraps sys.ErrUnsupported: nothing has been consumed, so the caller
 // can always fall back to a plain copy (EMFILE under a descriptor limit,
-// EPERM from seccomp).
+// EPERM from seccomp; sys.Pipe2Errors).
 func newPipe() (*pipe, error) {
-	r, w, err := sys.OpenPipe()
-	for err == sys.EINTR {
-		r, w, err = sys.OpenPipe()
+	for {
+		r, w, err := sys.OpenPipe()
+		if err == nil {
+			created.Add(1)
+			p := &pipe{r: r, w: w}
+			p.size = sys.SetPipeSize(w, WantSize)
+			p.cleanup = runtime.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})
+			return p, nil
+		}
+		if act, werr := sys.Try("pipe2", sys.Pipe2Errors, false, err); act != sys.Retry {
+			return nil, fmt.Errorf("%w: %w", sys.ErrUnsupported, werr)
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", sys.ErrUnsupported, os.NewSyscallError("pipe2", err))
-	}
-	created.Add(1)
-	p := &pipe{r: r, w: w}
-	p.size = sys.SetPipeSize(w, WantSize)
-	p.cleanup = runtime.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})
-	return p, nil
 }
 
 func (p *pipe) close() {
