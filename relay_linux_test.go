@@ -4,8 +4,10 @@ package zerocopy_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -122,5 +124,53 @@ func TestRelayPipe2Fails(t *testing.T) {
 		require.Equal(t, zerocopy.MethodBuffered, rep.Method)
 		require.ErrorIs(t, rep.Fallback, syscall.EMFILE)
 		require.ErrorIs(t, rep.Fallback, zerocopy.ErrUnsupported)
+	}
+}
+
+// TestRelayTeeFaults: tee(2) failing with bytes already spliced into the
+// first pipe (ENOSYS, EPERM under seccomp, EINVAL, EAGAIN, on the first
+// call or later) must not lose them: the chunk reaches b and the
+// recording by plain writes, and the relay goes on buffered.
+func TestRelayTeeFaults(t *testing.T) {
+	if !zerocopy.FastPaths {
+		t.Skip("no tee in this build")
+	}
+	for _, errno := range []syscall.Errno{syscall.ENOSYS, syscall.EPERM, syscall.EINVAL, syscall.EAGAIN, syscall.EIO} {
+		for _, call := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%v@%d", errno, call), func(t *testing.T) {
+				testutil.NoLeaks(t)
+				t.Cleanup(zerocopy.ResetRefused)
+				testutil.InjectTee(t, testutil.Fault{Call: call, Errno: errno})
+				rec := testutil.File(t, t.TempDir(), "rec", nil)
+				client, a := testutil.TCPPair(t)
+				b, server := testutil.TCPPair(t)
+				var mu sync.Mutex
+				var reps []zerocopy.Report
+				rl := zerocopy.Relayer{TeeAToB: rec, ObserveDirection: func(aToB bool, r zerocopy.Report) {
+					if aToB {
+						mu.Lock()
+						reps = append(reps, r)
+						mu.Unlock()
+					}
+				}}
+				done := make(chan error, 1)
+				var aToB int64
+				go func() {
+					var err error
+					aToB, _, err = rl.Relay(context.Background(), a, b)
+					done <- err
+				}()
+				data := testutil.Data(uint64(errno)*10+uint64(call), 3<<20+7)
+				got := testutil.Collect(t, server)
+				go func() { _, _ = client.Write(data); _ = client.CloseWrite() }()
+				testutil.RequireBytes(t, data, got(), "b")
+				require.NoError(t, server.CloseWrite())
+				require.NoError(t, <-done)
+				require.Equal(t, int64(len(data)), aToB)
+				testutil.RequireBytes(t, data, testutil.ReadFile(t, rec.Name()), "recording")
+				require.Len(t, reps, 1)
+				require.ErrorIs(t, reps[0].Fallback, errno, "the tee failure is the fallback's reason")
+			})
+		}
 	}
 }

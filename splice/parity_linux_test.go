@@ -4,6 +4,7 @@ package splice_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -110,6 +111,38 @@ func TestTeeEAGAINErrno(t *testing.T) {
 	require.ErrorIs(t, err, syscall.EAGAIN)
 	require.NotErrorIs(t, err, syscall.EIO)
 	require.ErrorContains(t, err, "tee")
+}
+
+// TestTeeFailureLosesNothing: tee(2) refusing (seccomp's EPERM, ENOSYS,
+// EINVAL) after the source's bytes are in the first pipe: they still reach
+// dst and side, Tee says ErrUnsupported with dst's count, and a plain copy
+// to both finishes the stream with every byte once.
+func TestTeeFailureLosesNothing(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EPERM, syscall.ENOSYS, syscall.EINVAL} {
+		for _, call := range []int{1, 3} {
+			t.Run(fmt.Sprintf("%v@%d", errno, call), func(t *testing.T) {
+				testutil.NoLeaks(t)
+				data := testutil.Data(uint64(call)+uint64(errno), 3<<20+5)
+				c, s := testutil.TCPPair(t)
+				wait := testutil.Feed(c, data)
+				testutil.InjectTee(t, testutil.Fault{Call: call, Errno: errno}, testutil.Fault{Short: 200 << 10})
+				dst := testutil.File(t, t.TempDir(), "dst", nil)
+				side := testutil.File(t, t.TempDir(), "side", nil)
+				n, err := splice.Tee(dst, side, s, -1)
+				require.ErrorIs(t, err, splice.ErrUnsupported)
+				require.ErrorIs(t, err, errno)
+				require.Positive(t, n, "the chunk in the pipe was delivered")
+				testutil.RequireBytes(t, data[:n], testutil.ReadFile(t, dst.Name()), "dst so far")
+				testutil.RequireBytes(t, data[:n], testutil.ReadFile(t, side.Name()), "side so far")
+				m, err := io.Copy(io.MultiWriter(dst, side), s)
+				require.NoError(t, err)
+				require.NoError(t, wait())
+				require.Equal(t, int64(len(data)), n+m)
+				testutil.RequireBytes(t, data, testutil.ReadFile(t, dst.Name()), "dst")
+				testutil.RequireBytes(t, data, testutil.ReadFile(t, side.Name()), "side")
+			})
+		}
+	}
 }
 
 // TestTeeSideError: when side fails, Tee returns the bytes that reached

@@ -434,10 +434,10 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 				b.inPipe += k
 				continue
 			}
-			if terr == nil {
-				return res, errZeroTee
+			act, why := sys.Action(sys.Fallback), error(errZeroTee)
+			if terr != nil {
+				act, why = sys.Try("tee", sys.TeeErrors, true, terr)
 			}
-			act, werr := sys.Try("tee", sys.TeeErrors, true, terr)
 			switch {
 			case act == sys.Retry:
 			case act == sys.Wait && b.inPipe > 0:
@@ -447,12 +447,16 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 					return res, err
 				}
 				fb = firstErr(fb, bfb)
-			case act == sys.Wait:
-				// EAGAIN with B empty: cannot happen with two pipes of one
-				// size; report the real errno rather than spin.
-				return res, os.NewSyscallError("tee", terr)
 			default:
-				return res, werr
+				// tee(2) itself failed (ENOSYS, EPERM under seccomp, EINVAL,
+				// EAGAIN with B empty, ...): it only duplicates between two
+				// pipes of ours, so dst and side are fine. The chunk is in A,
+				// and its first teed bytes in B: deliver both with plain
+				// writes and hand over.
+				if why == nil {
+					why = os.NewSyscallError("tee", terr)
+				}
+				return res, teeRescue(a, b, teed, why, &res)
 			}
 		}
 		n, afb, err := a.drainAll()
@@ -476,6 +480,51 @@ func Tee(dst, side, src End, limit int64) (res Result, err error) {
 }
 
 var errZeroTee = errors.New("tee: 0 bytes duplicated from a non-empty pipe")
+
+// teeRescue delivers a chunk that tee(2) could not duplicate: B's bytes
+// (the chunk's first teed bytes) go to side by splice, then A's whole chunk
+// is read out and written to dst, and its part past teed to side, with
+// their own Writes. On success the transfer hands over to a plain copy
+// (res.Fallback = why, a nil error); no byte taken from the source is lost.
+func teeRescue(a, b *twoPhase, teed int, why error, res *Result) error {
+	n, _, err := b.drainAll() // a fallback here was rescued into side already
+	res.Side += n
+	if err != nil {
+		return err
+	}
+	if a.dst.W == nil || b.dst.W == nil {
+		return why
+	}
+	buf := make([]byte, min(a.inPipe, 64<<10))
+	for off := 0; a.inPipe > 0; {
+		k, rerr := sys.Read(a.p.r, buf[:min(len(buf), a.inPipe)])
+		if rerr == sys.EINTR {
+			continue
+		}
+		if rerr != nil || k <= 0 {
+			return errors.Join(why, os.NewSyscallError("read", rerr))
+		}
+		a.inPipe -= k
+		w, werr := a.dst.W.Write(buf[:k])
+		res.N += int64(w)
+		if merr := a.dst.moved(int64(w)); werr == nil {
+			werr = merr
+		}
+		if werr != nil {
+			return werr
+		}
+		if skip := max(teed-off, 0); skip < k {
+			w, werr := b.dst.W.Write(buf[skip:k])
+			res.Side += int64(w)
+			if werr != nil {
+				return werr
+			}
+		}
+		off += k
+	}
+	res.Fallback = why
+	return nil
+}
 
 func firstErr(errs ...error) error {
 	for _, e := range errs {
