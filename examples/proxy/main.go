@@ -29,6 +29,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/zerocopy-go/zerocopy"
@@ -88,22 +89,45 @@ type Proxy struct {
 // Serve accepts until ln is closed, then waits for the open connections.
 // Any net.Listener will do, wrapped ones included (a limiting or TLS
 // listener): the fast path applies wherever the conn exposes SyscallConn.
+//
+// Running out of descriptors (EMFILE, ENFILE) or memory while accepting
+// does not stop it: it logs, waits (5 ms, doubling up to 1 s, as net/http's
+// Server does) and accepts again, so the connections in flight go on.
 func (p *Proxy) Serve(ln net.Listener) error {
 	defer p.wg.Wait()
+	var delay time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			if temporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				p.Log.Printf("accept: %v; retrying in %v", err, delay)
+				time.Sleep(delay)
+				continue
+			}
 			return err
 		}
+		delay = 0
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			p.handle(c, p.conns.Add(1))
 		}()
 	}
+}
+
+// temporary reports accept errors that pass: out of descriptors or
+// memory, or a connection aborted before it was accepted.
+func temporary(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats is what one connection moved.

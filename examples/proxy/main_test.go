@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -290,4 +292,41 @@ func TestIdle(t *testing.T) {
 	eventually(t, testTimeout, func() bool { return strings.Contains(logs.String(), "conn 1:") }, "connection logged")
 	mustContain(t, logs.String(), "conn 1: client->upstream 2 bytes by ")
 	mustContain(t, logs.String(), "no byte in either direction for 200ms")
+}
+
+// emfileListener fails its first Accepts the way accept4 does when the
+// process is out of descriptors.
+type emfileListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptEMFILE: out of descriptors at accept, the proxy waits and
+// accepts again instead of exiting.
+func TestAcceptEMFILE(t *testing.T) {
+	noLeaks(t)
+	body := data(7, 1<<20+3)
+	srv := upstreamHTTP(t, body)
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	ln := &emfileListener{Listener: inner}
+	ln.fails.Store(3)
+	addr, logs := startOn(t, ln, srv.Listener.Addr().String(), "")
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	t.Cleanup(client.CloseIdleConnections)
+	resp, err := client.Get("http://" + addr + "/big")
+	check(t, err)
+	got, err := io.ReadAll(resp.Body)
+	check(t, err)
+	check(t, resp.Body.Close())
+	equal(t, sum(body), sum(got))
+	mustContain(t, logs.String(), "too many open files; retrying in 5ms")
+	mustContain(t, logs.String(), "retrying in 20ms")
 }
