@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -71,7 +72,8 @@ func Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
 // Relay ends and closes it.
 //
 // Relay returns when both directions have ended, or at the first of: an
-// error in either direction (a peer's reset is returned as is), ctx done
+// error in either direction (a peer's reset is returned as is, and passed
+// on: the other conn is closed with a reset too), ctx done
 // (an error for which errors.Is(err, ctx.Err()) holds, returned promptly
 // even when both peers are silent) or the idle timeout (errors.Is(err,
 // os.ErrDeadlineExceeded)). Clean EOF both ways returns a nil error. In
@@ -144,8 +146,31 @@ func (rl *relay) end(cause error) {
 	}
 	rl.ended, rl.cause = true, cause
 	rl.mu.Unlock()
+	if errors.Is(cause, syscall.ECONNRESET) {
+		// A peer reset its conn: pass the reset on, so the other peer
+		// never takes a cut stream for a complete one (a plain Close would
+		// send it a FIN, a clean end).
+		abort(rl.a)
+		abort(rl.b)
+	}
 	_ = rl.a.Close()
 	_ = rl.b.Close()
+}
+
+// abort makes c's Close send a reset (SO_LINGER 0), where c or the conn
+// its NetConn method returns has SetLinger.
+func abort(c net.Conn) {
+	for c != nil {
+		if l, ok := c.(interface{ SetLinger(int) error }); ok {
+			_ = l.SetLinger(0)
+			return
+		}
+		nc, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return
+		}
+		c = nc.NetConn()
+	}
 }
 
 // watch checks progress every quarter of the idle timeout.

@@ -308,11 +308,19 @@ func TestRelayPeerReset(t *testing.T) {
 			if side == "server" {
 				victim = server
 			}
+			other := server
+			if side == "server" {
+				other = client
+			}
 			require.NoError(t, victim.SetLinger(0))
 			require.NoError(t, victim.Close()) // RST
 			r.wait(t)
 			require.ErrorIs(t, r.err, syscall.ECONNRESET)
 			require.Equal(t, int64(4), r.aToB)
+			// The reset is passed on: the other peer sees a reset, not a
+			// clean EOF that would make a cut stream look complete.
+			_, err = other.Read(make([]byte, 1))
+			require.ErrorIs(t, err, syscall.ECONNRESET)
 		})
 	}
 }
