@@ -177,8 +177,15 @@ func abort(c net.Conn) {
 func (rl *relay) watch() {
 	idle := rl.r.IdleTimeout
 	var quiet time.Duration
-	step := idle / 4
-	rl.timer = time.AfterFunc(step, func() {
+	step := max(idle/4, time.Millisecond)
+	// Made stopped and started once rl.timer is set: the callback uses it.
+	rl.timer = time.AfterFunc(time.Hour, func() {
+		rl.mu.Lock()
+		ended := rl.ended
+		rl.mu.Unlock()
+		if ended {
+			return // Relay is returning: do not re-arm
+		}
 		seen := rl.movedAB.Load() + rl.movedBA.Load()
 		if seen != rl.lastSeen {
 			rl.lastSeen, quiet = seen, 0
@@ -188,6 +195,8 @@ func (rl *relay) watch() {
 		}
 		rl.timer.Reset(step)
 	})
+	rl.timer.Stop()
+	rl.timer.Reset(step)
 }
 
 // direction moves src to dst until EOF or an error, then half-closes dst
