@@ -1,14 +1,15 @@
 // Command fileserver serves a directory over HTTP with every body sent by
-// zerocopy.SendFile: sendfile(2) from the page cache to the socket, at
+// zerocopy.ServeContent: sendfile(2) from the page cache to the socket, at
 // explicit offsets, so one open *os.File serves any number of concurrent
 // requests and ranges.
 //
-//	fileserver -listen 127.0.0.1:8080 -root DIR [-directio 1G] [-idle 60s] [-write-progress 30s]
+//	fileserver -listen 127.0.0.1:8081 -root DIR [-directio 1G] [-idle 60s] [-write-progress 30s] [-std]
 //
-// It supports single-range requests (Range: bytes=..., If-Range), ETag,
-// Last-Modified, If-None-Match and If-Modified-Since, and HEAD. A directory
-// serves its index.html; asked for without its trailing slash, it
-// redirects to it (as http.FileServer does). Only regular files are
+// Answers are net/http.ServeContent's: ranges (several as
+// multipart/byteranges), If-Range, ETag, Last-Modified, If-None-Match,
+// If-Modified-Since, HEAD, Content-Type by extension or sniffed. A
+// directory serves its index.html; asked for without its trailing slash,
+// it redirects to it (as http.FileServer does). Only regular files are
 // served: FIFOs, sockets and devices get 404 without ever being opened.
 // Paths cannot leave the root: lookups go through os.Root, which refuses
 // "..", absolute paths and symlinks that point outside. Open files are

@@ -3,12 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"os"
 	"path"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,53 +102,24 @@ func etag(fi os.FileInfo) string {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
-	size, mod, tag := e.fi.Size(), e.fi.ModTime(), etag(e.fi)
-	lastMod := mod.UTC().Format(http.TimeFormat)
-	h := w.Header()
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Last-Modified", lastMod)
-	h.Set("ETag", tag)
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		// RFC 9110 13.1.2: weak comparison; it overrides If-Modified-Since.
-		if etagListMatch(inm, tag, false) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	} else if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !mod.Truncate(time.Second).After(ims) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	ctype := mime.TypeByExtension(filepath.Ext(e.name))
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	h.Set("Content-Type", ctype)
-
-	status, off, n := http.StatusOK, int64(0), size
-	if rh := r.Header.Get("Range"); rh != "" && r.Method == http.MethodGet && ifRange(r.Header.Get("If-Range"), tag, lastMod) {
-		start, length, ok, err := parseRange(rh, size)
-		switch {
-		case err != nil:
-			h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-			http.Error(w, err.Error(), http.StatusRequestedRangeNotSatisfiable)
-			return
-		case ok:
-			status, off, n = http.StatusPartialContent, start, length
-			h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+length-1, size))
-		}
-	}
-	h.Set("Content-Length", strconv.FormatInt(n, 10))
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead || n == 0 {
-		return
-	}
+	// The entity tag is the handler's to set; zerocopy.ServeContent
+	// answers If-None-Match, If-Match and If-Range against it, and
+	// Range, If-Modified-Since, HEAD and Content-Type as net/http does,
+	// with every body sent by SendFile at explicit offsets (so the cached
+	// *os.File is shared by every request at once).
+	w.Header().Set("ETag", etag(e.fi))
 	var moved [8]int64
+	var sent bool
 	c := zerocopy.Copier{DirectIOThreshold: s.directIO, Observe: func(r zerocopy.Report) {
+		sent = true
 		if int(r.Method) < len(moved) {
 			moved[r.Method] += r.Bytes
 		}
 	}}
-	_, _ = sendBody(w, &c, e.f, off, n)
+	c.ServeContent(w, r, e.name, e.fi.ModTime(), e.f)
+	if !sent {
+		return // no body: HEAD, 304, 412, 416, an empty file
+	}
 	best := 0
 	for m := range moved {
 		s.bytes[m].Add(moved[m])
@@ -160,105 +128,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, e *entry) {
 		}
 	}
 	s.methods[best].Add(1)
-}
-
-// sendBody sends n bytes of f from off as the response body (the header is
-// already set). It is the one place that knows how the bytes travel.
-//
-// zerocopy.SendFile writes straight into the ResponseWriter: it asks
-// net/http's ReadFrom to copy, and continues on the connection net/http
-// hands on (progressConn.ReadFrom, or the *net.TCPConn) with sendfile(2)
-// at explicit offsets, so the file's own offset is never used and one
-// *os.File serves any number of concurrent ranges. Writers that must see
-// the bytes (TLS, HTTP/2) get them through a pread-based copy.
-//
-// The header goes out first: net/http copies the first 512 bytes of a
-// body through a buffer (for content sniffing) unless it has.
-func sendBody(w http.ResponseWriter, c *zerocopy.Copier, f *os.File, off, n int64) (int64, error) {
-	_ = http.NewResponseController(w).Flush()
-	return c.SendFile(w, f, off, n)
-}
-
-// ifRange reports whether a Range header is to be honoured given the
-// request's If-Range value (RFC 9110 13.1.5): always when there is none;
-// otherwise only if it is the current strong entity tag (a weak tag never
-// matches), or an HTTP date equal to Last-Modified exactly.
-func ifRange(v, tag, lastMod string) bool {
-	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
-		return true
-	case strings.HasPrefix(v, `"`):
-		return v == tag
-	case strings.HasPrefix(v, "W/"):
-		return false
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return false
-	}
-	return t.UTC().Format(http.TimeFormat) == lastMod
-}
-
-// etagListMatch reports whether tag is in the comma-separated list (or the
-// list is "*"). weak comparison ignores W/ prefixes; strong refuses them.
-func etagListMatch(list, tag string, strong bool) bool {
-	for _, t := range strings.Split(list, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		if w, ok := strings.CutPrefix(t, "W/"); ok {
-			if strong {
-				continue
-			}
-			t = w
-		}
-		if t == tag {
-			return true
-		}
-	}
-	return false
-}
-
-// parseRange reads a single "bytes=" range. ok is false when the header
-// is to be ignored (malformed, or several ranges: RFC 9110 lets a server
-// send the whole file instead); err means unsatisfiable (416).
-func parseRange(h string, size int64) (start, length int64, ok bool, err error) {
-	spec, found := strings.CutPrefix(h, "bytes=")
-	if !found || strings.Contains(spec, ",") {
-		return 0, 0, false, nil
-	}
-	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
-	if !found {
-		return 0, 0, false, nil
-	}
-	if first == "" { // suffix: the last N bytes
-		n, e := strconv.ParseInt(last, 10, 64)
-		if e != nil || n < 0 {
-			return 0, 0, false, nil
-		}
-		if n == 0 || size == 0 {
-			return 0, 0, false, errors.New("unsatisfiable range")
-		}
-		n = min(n, size)
-		return size - n, n, true, nil
-	}
-	a, e := strconv.ParseInt(first, 10, 64)
-	if e != nil || a < 0 {
-		return 0, 0, false, nil
-	}
-	b := size - 1
-	if last != "" {
-		if b, e = strconv.ParseInt(last, 10, 64); e != nil || b < a {
-			return 0, 0, false, nil
-		}
-		b = min(b, size-1)
-	}
-	if a >= size {
-		return 0, 0, false, errors.New("unsatisfiable range")
-	}
-	return a, b - a + 1, true, nil
 }
 
 var (
