@@ -54,6 +54,7 @@
 //	job                                              use
 //	copy a stream as io.Copy would, faster           zerocopy.Copy, zerocopy.CopyN
 //	serve byte ranges of one shared file             zerocopy.SendFile
+//	serve a file over HTTP (Range, ETag, HEAD)       zerocopy.ServeContent
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
 //	proxy two conns both ways (half-close, idle)     zerocopy.Relay, zerocopy.Relayer
 //	socket to socket, tee a stream, vmsplice         splice
