@@ -38,10 +38,25 @@
 // # Platforms
 //
 // linux, darwin and freebsd map with mmap(2);
-// Resize uses mremap(2) on Linux and unmap+map elsewhere. On other
-// platforms, and under the purego build tag, ReadOnly and CopyOnWrite read
-// the range into memory (the same API, without the sharing), and ReadWrite
-// returns an error wrapping ErrUnsupported.
+// Resize uses mremap(2) on Linux and unmap+map elsewhere.
+//
+// windows maps with a section and a view (CreateFileMapping,
+// MapViewOfFile): ReadOnly is PAGE_READONLY/FILE_MAP_READ, ReadWrite
+// PAGE_READWRITE, CopyOnWrite PAGE_WRITECOPY/FILE_MAP_COPY; the pages are
+// the file's, shared with the system cache, and nothing is read into the
+// process (TestMapCopiesNothing checks the commit charge). A view starts on
+// a 64 KiB allocation-granularity boundary, handled inside like the page
+// alignment elsewhere. Sync is FlushViewOfFile then FlushFileBuffers;
+// Lock is VirtualLock; Advise WillNeed is PrefetchVirtualMemory, DontNeed
+// trims the working set (VirtualUnlock), Normal does nothing, and
+// Sequential and Random return an error wrapping ErrUnsupported (Windows
+// has no such hint for a view). Resize maps the new view before it
+// unmaps the old one, so CopyOnWrite changes in the part that stays are
+// kept. Tested under Wine 8 (see the README's Platforms section).
+//
+// On other platforms, and under the purego build tag, ReadOnly and
+// CopyOnWrite read the range into memory (the same API, without the
+// sharing), and ReadWrite returns an error wrapping ErrUnsupported.
 //
 // # Caveats
 //
@@ -73,4 +88,15 @@
 //     users). On the in-memory copy (other platforms, purego) Lock returns
 //     ErrUnsupported and Unlock does nothing.
 //   - Map refuses a range past the end of the file; grow the file first.
+//   - Windows refuses to shrink a file while a view of it exists
+//     (SetEndOfFile fails with ERROR_USER_MAPPED_FILE), so a truncation
+//     cannot pull pages from under a mapping there: ErrTruncated comes only
+//     from an in-page error (a disk error, or a file on a network share
+//     shrunk by another machine), which ReadAt, WriteAt and WriteTo catch
+//     the same way. A Mapping holds a handle to the file until Close, so
+//     there, as with an open *os.File, the file cannot be deleted or
+//     renamed until then.
+//   - Windows: Lock is bounded by the process's minimum working set
+//     (SetProcessWorkingSetSize); DontNeed keeps CopyOnWrite changes
+//     (Linux drops them) and ends a Lock.
 package mmap

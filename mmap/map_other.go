@@ -1,4 +1,4 @@
-//go:build !(linux || darwin || freebsd) || purego
+//go:build !(linux || darwin || freebsd || windows) || purego
 
 package mmap
 
@@ -41,3 +41,6 @@ func (r *region) sync() error         { return nil }
 func (r *region) advise(Advice) error { return nil }
 func (r *region) unlock() error       { return nil }
 func (r *region) lock() error         { return fmt.Errorf("mmap: Lock: %w", ErrUnsupported) }
+
+// accessDenied: the in-memory copy refuses ReadWrite before it reads.
+func accessDenied(error) bool { return false }

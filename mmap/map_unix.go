@@ -101,3 +101,7 @@ func (r *region) unlock() error {
 	}
 	return os.NewSyscallError("munlock", err)
 }
+
+// accessDenied reports an error that means the descriptor lacks the access
+// the mode needs.
+func accessDenied(err error) bool { return errors.Is(err, syscall.EACCES) }

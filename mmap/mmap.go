@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
@@ -139,7 +138,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 	case mode != ReadOnly && mode != ReadWrite && mode != CopyOnWrite:
 		return nil, fmt.Errorf("mmap: Map: unknown %v", mode)
 	}
-	fi, err := f.Stat()
+	fi, err := statOpen(f)
 	if err != nil {
 		return nil, fmt.Errorf("mmap: Map: %w", err)
 	}
@@ -180,7 +179,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 const maxInt = int(^uint(0) >> 1)
 
 func mapError(op, name string, mode Mode, err error) error {
-	if errors.Is(err, syscall.EACCES) && mode == ReadWrite {
+	if accessDenied(err) && mode == ReadWrite {
 		return fmt.Errorf("mmap: %s: ReadWrite needs %s opened for reading and writing: %w", op, name, err)
 	}
 	return fmt.Errorf("mmap: %s %s: %w", op, name, err)
@@ -336,7 +335,8 @@ func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Sync flushes a ReadWrite mapping's changes to the file and waits for them
-// (msync MS_SYNC). It does nothing for the other modes.
+// (msync MS_SYNC; on Windows FlushViewOfFile, then FlushFileBuffers). It
+// does nothing for the other modes.
 func (m *Mapping) Sync() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -350,7 +350,10 @@ func (m *Mapping) Sync() error {
 }
 
 // Advise passes a hint to the kernel (madvise). A kernel without madvise
-// (ENOSYS) is not an error: advice is only advice.
+// (ENOSYS) is not an error: advice is only advice. On Windows WillNeed
+// prefetches (PrefetchVirtualMemory), DontNeed trims the working set,
+// Normal does nothing, and Sequential and Random return an error wrapping
+// ErrUnsupported.
 func (m *Mapping) Advise(a Advice) error {
 	if a < Normal || a > DontNeed {
 		return fmt.Errorf("mmap: Advise: unknown advice %d", int(a))
@@ -366,7 +369,8 @@ func (m *Mapping) Advise(a Advice) error {
 	return m.r.advise(a)
 }
 
-// Lock keeps the mapping's pages in memory (mlock). Past RLIMIT_MEMLOCK it
+// Lock keeps the mapping's pages in memory (mlock; VirtualLock on
+// Windows). Past RLIMIT_MEMLOCK (Windows: the minimum working set) it
 // returns an error naming the limit. A kernel without mlock (ENOSYS) is not
 // an error. Where the mapping is the portable in-memory copy (platforms
 // without mmap, and the purego build), Lock returns an error wrapping

@@ -368,7 +368,12 @@ func TestAdviseAndLock(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
 	for _, a := range []mmap.Advice{mmap.Normal, mmap.Sequential, mmap.Random, mmap.WillNeed, mmap.DontNeed} {
-		require.NoError(t, m.Advise(a))
+		err := m.Advise(a)
+		if realMaps() && runtime.GOOS == "windows" && (a == mmap.Sequential || a == mmap.Random) {
+			require.ErrorIs(t, err, mmap.ErrUnsupported, "Windows has no access-pattern hint for a view")
+			continue
+		}
+		require.NoError(t, err)
 	}
 	testutil.RequireBytes(t, testutil.Data(11, 1<<20), m.Bytes(), "DontNeed re-reads from the file")
 	err = m.Lock()

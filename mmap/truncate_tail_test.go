@@ -37,7 +37,9 @@ func TestTruncatedCountsFileBytes(t *testing.T) {
 						m, err := mmap.Map(f, off, 0, mode)
 						require.NoError(t, err)
 						t.Cleanup(func() { _ = m.Close() })
-						require.NoError(t, f.Truncate(sz.cut))
+						if !shrink(t, f, sz.cut) {
+							return
+						}
 						want := sz.cut - off // the file's bytes in the mapping now
 						var n int64
 						var got []byte

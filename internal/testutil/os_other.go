@@ -1,0 +1,18 @@
+//go:build !windows
+
+package testutil
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// IsReset reports whether err is a connection reset: ECONNRESET.
+func IsReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
+
+// Descriptors returns the number of open descriptors (/dev/fd).
+func Descriptors() (int, error) {
+	ents, err := os.ReadDir("/dev/fd")
+	return len(ents), err
+}
