@@ -22,7 +22,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,7 +49,12 @@ func main() {
 type config struct {
 	records, size, fetches, interval int
 	dir                              string
+	ln                               net.Listener // the server's (nil: a new one on loopback)
 }
+
+// fetchTimeout bounds each fetch (request, then the whole answer): a
+// server that never answers ends the run with an error, never a hang.
+const fetchTimeout = 10 * time.Second
 
 // The record format in the segment: offset (8 bytes), payload length
 // (4 bytes), payload.
@@ -93,18 +100,24 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintf(out, "wrote %d records, %d-byte segment, %d index entries (mmap'd, %d bytes) in %v\n",
 		cfg.records, lg.segSize, lg.index.Len()/entrySize, lg.index.Len(), time.Since(start).Round(time.Millisecond))
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
+	ln := cfg.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return err
+		}
 	}
 	srv := &server{log: lg}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); srv.serve(ln) }()
-	defer func() { ln.Close(); wg.Wait() }()
+	served := make(chan error, 1)
+	go func() { served <- srv.serve(ln) }()
 
 	start = time.Now()
 	verified, err := fetchAll(ln.Addr().String(), cfg)
+	ln.Close()
+	if serr := <-served; serr != nil {
+		// The server's failure is the cause of the client's (a reset, a
+		// timeout): report it.
+		return fmt.Errorf("server: %w", serr)
+	}
 	if err != nil {
 		return err
 	}
@@ -220,19 +233,43 @@ type server struct {
 	by  map[zerocopy.Method]int
 }
 
+// methods says how many bodies each method sent: "sendfile 2000".
 func (s *server) methods() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fmt.Sprint(s.by)
+	if len(s.by) == 0 {
+		return "none"
+	}
+	ms := make([]zerocopy.Method, 0, len(s.by))
+	for m := range s.by {
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = fmt.Sprintf("%s %d", m, s.by[m])
+	}
+	return strings.Join(parts, ", ")
 }
 
-func (s *server) serve(ln net.Listener) {
+// serve accepts connections until ln is closed (then it returns nil) or
+// Accept fails. A failed Accept ends the demo with its error: running out
+// of descriptors (EMFILE) cannot pass here, since the only connection is
+// the client's own, waiting in the backlog. ln is closed then, which
+// resets that connection, so the client never waits for an answer that
+// cannot come. (A long-running server retries instead: see
+// examples/proxy.) serve returns once every connection's handler has.
+func (s *server) serve(ln net.Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		c, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return nil
+		}
 		if err != nil {
-			return
+			ln.Close()
+			return err
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); defer c.Close(); s.handle(c) }()
@@ -287,6 +324,9 @@ func fetchAll(addr string, cfg config) (int, error) {
 	var req [8]byte
 	var resp [4]byte
 	fetch := func(off uint64) ([]byte, bool, error) {
+		if err := c.SetDeadline(time.Now().Add(fetchTimeout)); err != nil {
+			return nil, false, err
+		}
 		binary.BigEndian.PutUint64(req[:], off)
 		if _, err := c.Write(req[:]); err != nil {
 			return nil, false, err

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"regexp"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/zerocopy-go/zerocopy"
 )
@@ -29,7 +33,7 @@ func TestDemo(t *testing.T) {
 		if zerocopy.MethodSendfile.Available() {
 			method = zerocopy.MethodSendfile
 		}
-		mustContain(t, out.String(), "bodies sent by map["+method.String()+":")
+		mustContain(t, out.String(), fmt.Sprintf("bodies sent by %s %d\n", method, cfg.fetches))
 	}
 }
 
@@ -49,6 +53,33 @@ func TestLocate(t *testing.T) {
 	}
 	_, _, err = lg.locate(1000)
 	checkIs(t, err, errNotFound)
+}
+
+// emfileListener's Accept fails as accept(2) does when the process is out
+// of descriptors, while connections still reach its backlog.
+type emfileListener struct{ net.Listener }
+
+func (l emfileListener) Accept() (net.Conn, error) {
+	return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+}
+
+// TestAcceptEMFILE: out of descriptors at accept (found from outside:
+// prlimit --nofile=12 hung forever), the demo ends with the accept error
+// instead of leaving its client waiting on a connection nobody accepts.
+func TestAcceptEMFILE(t *testing.T) {
+	noLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	cfg := config{records: 100, size: 100, fetches: 10, interval: 512, dir: t.TempDir(), ln: emfileListener{ln}}
+	done := make(chan error, 1)
+	go func() { done <- run(cfg, io.Discard) }()
+	select {
+	case err := <-done:
+		checkIs(t, err, syscall.EMFILE)
+		mustContain(t, err.Error(), "accept")
+	case <-time.After(3 * fetchTimeout):
+		t.Fatal("run hangs when accept fails with EMFILE")
+	}
 }
 
 func TestBadFlags(t *testing.T) {
