@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -69,18 +68,24 @@ func tcpPair() (client, server *net.TCPConn, err error) {
 		return nil, nil, err
 	}
 	defer ln.Close()
-	ch := make(chan net.Conn, 1)
-	go func() { c, _ := ln.Accept(); ch <- c }()
+	type accepted struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan accepted, 1)
+	go func() { c, err := ln.Accept(); ch <- accepted{c, err} }()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
+		ln.Close() // ends the Accept
+		<-ch
 		return nil, nil, err
 	}
-	s := <-ch
-	if s == nil {
+	a := <-ch
+	if a.err != nil {
 		c.Close()
-		return nil, nil, errors.New("accept failed")
+		return nil, nil, a.err // out of descriptors (EMFILE), say
 	}
-	return c.(*net.TCPConn), s.(*net.TCPConn), nil
+	return c.(*net.TCPConn), a.c.(*net.TCPConn), nil
 }
 
 // sink is a TCP connection whose peer discards everything into /dev/null

@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"os"
 	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/zerocopy-go/zerocopy"
@@ -84,6 +86,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			// Out of descriptors: the file may well exist. Found from
+			// outside (prlimit --nofile=10 answered 404).
+			log.Printf("%s: %v", name, err)
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "out of file descriptors", http.StatusServiceUnavailable)
 			return
 		}
 		// Missing, outside the root, a directory without index.html, or
