@@ -38,10 +38,20 @@ func cli(args []string, stderr io.Writer, progress bool) int {
 	block := fs.String("block", "0", "bytes per read, e.g. 64K, 1M (0: the Reader's default, 4 MiB)")
 	depth := fs.Int("depth", 0, "reads in flight (0: the Reader's default, 4)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: directcopy [-block SIZE] [-depth N] SRC DST")
+		fmt.Fprint(stderr, `usage: directcopy [-block SIZE] [-depth N] SRC DST
+
+directcopy copies a large file with direct I/O (O_DIRECT) on both sides,
+so neither file passes through the page cache and nothing else's cached
+pages are pushed out. On a terminal it shows progress; at the end it
+prints the rate and whether direct I/O ran on each side.
+
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage was asked for
+		}
 		return 2
 	}
 	if fs.NArg() != 2 {

@@ -3,7 +3,7 @@
 // explicit offsets, so one open *os.File serves any number of concurrent
 // requests and ranges.
 //
-//	fileserver -listen 127.0.0.1:8081 -root DIR [-directio 1G] [-idle 60s] [-write-progress 30s] [-std]
+//	fileserver -listen 127.0.0.1:8000 -root DIR [-directio 1G] [-idle 60s] [-write-progress 30s] [-std]
 //
 // Answers are net/http.ServeContent's: ranges (several as
 // multipart/byteranges), If-Range, ETag, Last-Modified, If-None-Match,
@@ -35,12 +35,26 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
+	// Not 8080: that is examples/proxy's default, and the two are often
+	// run side by side (the proxy in front of the file server).
+	listen := flag.String("listen", "127.0.0.1:8000", "address to serve on")
 	root := flag.String("root", ".", "directory to serve")
 	dio := flag.String("directio", "0", "read files of at least this size with O_DIRECT (e.g. 512M, 1G; 0: never)")
 	std := flag.Bool("std", false, "serve with net/http's http.FileServer instead, for comparisons")
 	idle := flag.Duration("idle", 60*time.Second, "close keep-alive connections idle for this long")
 	progress := flag.Duration("write-progress", 30*time.Second, "close a connection whose client has taken no bytes for this long (0: never)")
+	flag.Usage = func() {
+		out := flag.CommandLine.Output()
+		fmt.Fprint(out, `usage: fileserver [-listen HOST:PORT] [-root DIR] [-directio SIZE] [-idle DURATION] [-write-progress DURATION] [-std]
+
+fileserver serves the files under -root over HTTP. Every body goes out
+with sendfile(2) through zerocopy.ServeContent, which answers ranges,
+ETag, If-Range, If-Modified-Since and HEAD as net/http does. Only regular
+files are served, and no path leaves the root.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	threshold, err := parseSize(*dio)
 	if err != nil {

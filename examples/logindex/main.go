@@ -39,6 +39,20 @@ func main() {
 	flag.IntVar(&cfg.fetches, "fetches", 2000, "random fetches to make and verify")
 	flag.IntVar(&cfg.interval, "interval", 4096, "bytes of log between index entries (Kafka's index.interval.bytes)")
 	flag.StringVar(&cfg.dir, "dir", "", "directory for the segment and index (default: a temp dir, removed after)")
+	flag.Usage = func() {
+		out := flag.CommandLine.Output()
+		fmt.Fprint(out, `usage: logindex [-n N] [-size BYTES] [-fetches N] [-interval BYTES] [-dir DIR]
+
+logindex is a small Kafka-style log: it writes -n records to a segment
+file and a sparse offset index, serves fetches by offset over loopback
+TCP (the index memory-mapped with the mmap package, each record sent
+with zerocopy.SendFile), fetches -fetches random records with a client,
+verifies every byte and prints the counts, the rate and the method that
+sent the bodies.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if err := run(cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "logindex:", err)

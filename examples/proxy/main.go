@@ -42,7 +42,15 @@ func main() {
 	idle := flag.Duration("idle", 0, "end a connection after this long without a byte in either direction (0: never)")
 	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy (Relay), io.Copy, or plain (32 KiB buffer)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]")
+		fmt.Fprint(flag.CommandLine.Output(), `usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]
+
+proxy accepts TCP connections on -listen and relays each to -upstream with
+zerocopy.Relay: both directions spliced socket to socket, a half-close
+passed on, an optional idle timeout, and with -record a copy of what each
+client sends, made with tee(2). It logs each connection's bytes and the
+method that moved them.
+
+`)
 		flag.PrintDefaults()
 	}
 	flag.Parse()

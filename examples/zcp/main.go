@@ -1,7 +1,7 @@
 // Command zcp copies like cp(1), through zerocopy.Copy, and says which
 // kernel path moved the bytes.
 //
-//	zcp [-v] SRC DST
+//	zcp [-v] [-copy zerocopy|io.Copy|plain] SRC DST
 //
 // Like cp, it refuses to copy a file onto itself ("are the same file"),
 // refuses a directory as SRC before touching DST, and gives a new DST the
@@ -14,6 +14,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,10 +37,20 @@ func cli(args []string, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print bytes, method, time, GiB/s and CPU time to stderr")
 	fs.StringVar(&copyWith, "copy", "zerocopy", "how to copy, for comparisons: zerocopy, io.Copy, or plain (1 MiB buffer, no ReadFrom/WriteTo)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: zcp [-v] SRC DST\n\nSRC, DST: a path, - for stdin/stdout, or tcp://HOST:PORT\n\n")
+		fmt.Fprint(stderr, `usage: zcp [-v] [-copy zerocopy|io.Copy|plain] SRC DST
+
+zcp copies SRC to DST like cp(1), through zerocopy.Copy, and with -v says
+which kernel path moved the bytes, how fast, and at what CPU cost.
+SRC, DST: a path, - for stdin/stdout, or tcp://HOST:PORT (SRC listens
+and accepts one connection, DST dials).
+
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage was asked for
+		}
 		return 2
 	}
 	if fs.NArg() != 2 {
