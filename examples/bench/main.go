@@ -6,8 +6,14 @@
 //
 // With no arguments it makes its own data in a temporary directory, runs
 // every scenario with every contender in the same run, alternating them
-// (A B C A B C ...) for -rounds rounds, prints the median and the spread,
-// and removes the data. A scenario that cannot run here says why.
+// (A B C A B C ...) for -rounds rounds, prints the median round and the
+// slowest and fastest (min-max), and removes the data. A scenario that
+// cannot run here says why.
+//
+// It starts with a header line (the size, the rounds, the kernel, the
+// CPUs and the load average) and warns when the load average is above the
+// CPU count: other work then shares the machine, the figures are noisy and
+// the run takes longer. It ends with the time it took.
 package main
 
 import (
@@ -17,9 +23,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -32,6 +40,23 @@ func main() {
 	scen := flag.String("scenarios", "", "comma-separated scenarios to run (default: all): "+strings.Join(names(), ","))
 	flag.BoolVar(&cfg.json, "json", false, "print the results as JSON instead of tables")
 	flag.StringVar(&cfg.svg, "svg", "", "also write a bar chart of the ratios against io.Copy (or the plain copy) to this SVG file")
+	flag.Usage = func() {
+		out := flag.CommandLine.Output()
+		fmt.Fprint(out, `usage: bench [-size SIZE] [-rounds N] [-scenarios LIST] [-json] [-svg FILE]
+
+bench measures, on this machine, what zerocopy's paths buy over io.Copy
+and over a plain buffered copy: for each scenario (file to TCP, TCP to
+TCP, Relay, file to file, small ranges, mmap random reads, cold reads, a
+hot file's survival in the page cache) it runs every contender once per
+round, in turn, and prints the median GiB/s with the slowest and fastest
+round (min-max), the CPU seconds per GiB, the ratios to io.Copy and to
+the plain copy, and the kernel path that ran. Its data lives in a
+temporary directory, removed at the end. A busy machine (load average
+above the CPU count) gives noisy figures and takes longer: it says so.
+
+`)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	n, err := parseSize(*size)
 	if err != nil || n <= 0 {
@@ -86,6 +111,17 @@ func run(cfg config, out, log io.Writer) error {
 		case <-stop:
 		}
 	}()
+	// The header goes with the tables, or to log beside JSON (which stays
+	// a JSON document).
+	head := out
+	if cfg.json {
+		head = log
+	}
+	started := time.Now()
+	fmt.Fprintln(head, header(cfg))
+	if w := busy(loadAverage()); w != "" {
+		fmt.Fprintln(head, w)
+	}
 	env := &env{dir: dir, size: cfg.size, rounds: cfg.rounds, log: log, progress: cfg.progress}
 	var all []Result
 	for _, sc := range scenarios {
@@ -110,7 +146,49 @@ func run(cfg config, out, log io.Writer) error {
 			return err
 		}
 	}
+	end := ""
+	if l, ok := loadAverage(); ok {
+		end = fmt.Sprintf("; load average at the end %.2f", l)
+	}
+	fmt.Fprintf(head, "\ndone in %v%s\n", time.Since(started).Round(time.Second), end)
 	return nil
+}
+
+// header says what was run where: "bench: 256 MiB per transfer, 5
+// rounds, Linux 6.18.5, 2 CPUs, load average 0.12 at start".
+func header(cfg config) string {
+	load := "load average unknown"
+	if l, ok := loadAverage(); ok {
+		load = fmt.Sprintf("load average %.2f at start", l)
+	}
+	rounds := "rounds"
+	if cfg.rounds == 1 {
+		rounds = "round"
+	}
+	return fmt.Sprintf("bench: %s per transfer, %d %s, %s, %d CPUs, %s (%s %s/%s)",
+		sizeName(cfg.size), cfg.rounds, rounds, kernel(), runtime.NumCPU(), load, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// busy warns when the load average l (known: ok) is above the CPU count.
+func busy(l float64, ok bool) string {
+	if !ok || l <= float64(runtime.NumCPU()) {
+		return ""
+	}
+	return fmt.Sprintf("warning: the load average (%.2f) is above the CPU count (%d): other work is running,\n"+
+		"so the figures will be noisy, may differ from a quiet machine's, and the run takes longer", l, runtime.NumCPU())
+}
+
+// sizeName writes n as "256 MiB", "1 GiB", "4096 bytes".
+func sizeName(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d %s", n/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func contains(list []string, s string) bool {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -16,6 +18,9 @@ import (
 
 func TestMain(m *testing.M) {
 	if hotSetChild() { // the hot-set scenario re-executes this binary
+		os.Exit(0)
+	}
+	if mainChild() { // TestHelp runs main in a child
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -134,6 +139,37 @@ func TestTables(t *testing.T) {
 	mustContain(t, s, "vs io.Copy")
 	mustContain(t, s, "zerocopy.SendFile")
 	mustContain(t, s, "ns/op")
+	// The header says what ran where; the spread is named.
+	head := regexp.MustCompile(`^bench: 1 MiB per transfer, 1 round, \S.*, \d+ CPUs, load average (\d+\.\d\d at start|unknown) \(go`)
+	if !head.MatchString(s) {
+		t.Fatalf("no header line:\n%s", s)
+	}
+	mustContain(t, s, "GiB/s median (min-max)")
+	if !regexp.MustCompile(`zerocopy.SendFile +\d+\.\d\d \(\d+\.\d\d-\d+\.\d\d\)`).MatchString(s) {
+		t.Fatalf("no median (min-max) figures:\n%s", s)
+	}
+	if !regexp.MustCompile(`\ndone in \d`).MatchString(s) {
+		t.Fatalf("no closing time:\n%s", s)
+	}
+}
+
+// TestBusy: a load average above the CPU count gets a warning that the
+// figures will be noisy; a quiet or unknown one gets none.
+func TestBusy(t *testing.T) {
+	cpus := float64(runtime.NumCPU())
+	mustContain(t, busy(cpus+1, true), "figures will be noisy")
+	equal(t, "", busy(cpus, true))
+	equal(t, "", busy(cpus*10, false))
+}
+
+// TestJSONHeader: with -json the header goes to the log, and the output
+// stays one JSON document.
+func TestJSONHeader(t *testing.T) {
+	var out, log bytes.Buffer
+	check(t, run(config{size: 1 << 20, rounds: 1, json: true, scenarios: []string{"small-ranges"}}, &out, &log))
+	var v []Result
+	check(t, json.Unmarshal(out.Bytes(), &v))
+	mustContain(t, log.String(), "bench: 1 MiB per transfer")
 }
 
 func TestBadFlags(t *testing.T) {

@@ -236,3 +236,21 @@ func resident(path string) (float64, error) {
 	}
 	return float64(in) / float64(len(vec)), nil
 }
+
+// kernel is "Linux" and the kernel's release.
+func kernel() string {
+	if r := strings.TrimSpace(readText("/proc/sys/kernel/osrelease")); r != "" {
+		return "Linux " + r
+	}
+	return "Linux"
+}
+
+// loadAverage is the 1-minute load average (/proc/loadavg).
+func loadAverage() (float64, bool) {
+	f := strings.Fields(readText("/proc/loadavg"))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}

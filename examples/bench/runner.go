@@ -17,6 +17,8 @@ type Result struct {
 	Rounds      int     `json:"rounds"`
 	MedianGiBs  float64 `json:"median_gib_per_s"`
 	SpreadGiBs  float64 `json:"spread_gib_per_s"` // max minus min over the rounds
+	MinGiBs     float64 `json:"min_gib_per_s"`    // the slowest round
+	MaxGiBs     float64 `json:"max_gib_per_s"`    // the fastest round
 	CPUPerGiB   float64 `json:"cpu_s_per_gib"`    // whole process, median
 	NsPerOp     float64 `json:"ns_per_op,omitempty"`
 	AllocsPerOp float64 `json:"allocs_per_op,omitempty"`
@@ -92,7 +94,7 @@ func (e *env) runScenario(sc scenario) []Result {
 		lo, hi := minMax(samples[i])
 		res[i] = Result{
 			Scenario: sc.name, Contender: c.name, Rounds: e.rounds,
-			MedianGiBs: g, SpreadGiBs: hi - lo,
+			MedianGiBs: g, SpreadGiBs: hi - lo, MinGiBs: lo, MaxGiBs: hi,
 			CPUPerGiB: median(samples[i], func(s sample) float64 { return s.cpu }),
 			Method:    samples[i][len(samples[i])-1].method,
 		}
@@ -178,9 +180,9 @@ func printTable(w io.Writer, sc scenario, res []Result) {
 	}
 	perOp := res[0].NsPerOp > 0
 	if perOp {
-		fmt.Fprintf(w, "  %-24s %10s %10s %12s %10s %10s  %s\n", "contender", "ns/op", "allocs/op", "GiB/s", "vs io.Copy", "vs plain", "method")
+		fmt.Fprintf(w, "  %-24s %12s %10s %10s %10s %10s  %s\n", "contender", "ns/op median", "allocs/op", "GiB/s", "vs io.Copy", "vs plain", "method")
 	} else {
-		fmt.Fprintf(w, "  %-24s %16s %10s %10s %10s  %s\n", "contender", "GiB/s (spread)", "CPU s/GiB", "vs io.Copy", "vs plain", "method")
+		fmt.Fprintf(w, "  %-24s %22s %10s %10s %10s  %s\n", "contender", "GiB/s median (min-max)", "CPU s/GiB", "vs io.Copy", "vs plain", "method")
 	}
 	for _, r := range res {
 		if r.Skipped != "" {
@@ -188,13 +190,14 @@ func printTable(w io.Writer, sc scenario, res []Result) {
 			continue
 		}
 		if perOp {
-			fmt.Fprintf(w, "  %-24s %10.0f %10.1f %12.3f %10s %10s  %s\n", r.Contender, r.NsPerOp, r.AllocsPerOp, r.MedianGiBs, ratio(r.VsIOCopy), ratio(r.VsPlain), r.Method)
+			fmt.Fprintf(w, "  %-24s %12.0f %10.1f %10.3f %10s %10s  %s\n", r.Contender, r.NsPerOp, r.AllocsPerOp, r.MedianGiBs, ratio(r.VsIOCopy), ratio(r.VsPlain), r.Method)
 		} else {
 			cpu := "-"
 			if r.CPUPerGiB > 0 {
 				cpu = fmt.Sprintf("%.3f", r.CPUPerGiB)
 			}
-			fmt.Fprintf(w, "  %-24s %7.2f (±%5.2f) %10s %10s %10s  %s\n", r.Contender, r.MedianGiBs, r.SpreadGiBs/2, cpu, ratio(r.VsIOCopy), ratio(r.VsPlain), r.Method)
+			fmt.Fprintf(w, "  %-24s %7.2f %-14s %10s %10s %10s  %s\n", r.Contender, r.MedianGiBs,
+				fmt.Sprintf("(%.2f-%.2f)", r.MinGiBs, r.MaxGiBs), cpu, ratio(r.VsIOCopy), ratio(r.VsPlain), r.Method)
 		}
 	}
 }
