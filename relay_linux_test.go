@@ -72,7 +72,7 @@ func TestRelayFaults(t *testing.T) {
 			t.Cleanup(zerocopy.ResetRefused)
 			client, a := testutil.TCPPair(t)
 			b, server := testutil.TCPPair(t)
-			testutil.InjectSpliceOn(t, testutil.FD(t, b), tc.fault, testutil.Fault{Short: 256 << 10})
+			testutil.Inject(t, testutil.SpliceOn(testutil.FD(t, b)), tc.fault, testutil.Fault{Short: 256 << 10})
 			data := testutil.Data(9, size)
 			r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)
 			got := testutil.Collect(t, server)
@@ -106,7 +106,7 @@ func TestRelayPipe2Fails(t *testing.T) {
 	}
 	testutil.NoLeaks(t)
 	splicer.Drop()
-	testutil.InjectPipe2(t, testutil.Fault{Errno: syscall.EMFILE})
+	testutil.Inject(t, testutil.Pipe2, testutil.Fault{Errno: syscall.EMFILE})
 	client, a := testutil.TCPPair(t)
 	b, server := testutil.TCPPair(t)
 	r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)
@@ -140,7 +140,7 @@ func TestRelayTeeFaults(t *testing.T) {
 			t.Run(fmt.Sprintf("%v@%d", errno, call), func(t *testing.T) {
 				testutil.NoLeaks(t)
 				t.Cleanup(zerocopy.ResetRefused)
-				testutil.InjectTee(t, testutil.Fault{Call: call, Errno: errno})
+				testutil.Inject(t, testutil.Tee, testutil.Fault{Call: call, Errno: errno})
 				rec := testutil.File(t, t.TempDir(), "rec", nil)
 				client, a := testutil.TCPPair(t)
 				b, server := testutil.TCPPair(t)

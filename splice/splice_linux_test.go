@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -208,4 +209,42 @@ func TestUnsupported(t *testing.T) {
 		})
 	}
 	require.Zero(t, testutil.Offset(t, f), "nothing consumed")
+}
+
+// TestConcurrentProxies runs 64 bidirectional-style streams at once, each
+// its own Splice, and checks every byte (run it with -race).
+func TestConcurrentProxies(t *testing.T) {
+	testutil.NoLeaks(t)
+	const streams = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, streams)
+	for i := range streams {
+		c, s := testutil.TCPPair(t)
+		d1, d2 := testutil.TCPPair(t)
+		data := testutil.Data(uint64(1000+i), 256<<10+i)
+		feed := testutil.Feed(c, data)
+		got := testutil.Collect(t, d2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := splice.Splice(d1, s, -1)
+			_ = d1.CloseWrite()
+			if err != nil || n != int64(len(data)) {
+				errs <- fmt.Errorf("stream %d: %d, %v", i, n, err)
+				return
+			}
+			if err := feed(); err != nil {
+				errs <- err
+			}
+			arrived := got()
+			if !bytes.Equal(arrived, data) {
+				errs <- fmt.Errorf("stream %d: bytes differ", i)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
 }

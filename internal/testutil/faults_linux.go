@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -82,69 +83,105 @@ func (f *Faults) apply(length int, real func(int) (int, error)) (int, error) {
 	return real(length)
 }
 
-// InjectCopyFileRange replaces sys.CopyFileRange with a scripted one until
-// the test ends. Tests that inject must not run in parallel.
-func InjectCopyFileRange(t testing.TB, faults ...Fault) *Faults {
-	f := newFaults(faults)
-	orig := sys.CopyFileRange
-	sys.CopyFileRange = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
-		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
-	}
-	t.Cleanup(func() { sys.CopyFileRange = orig })
-	return f
+// Syscall names one raw call of internal/sys that Inject can script.
+type Syscall struct {
+	name string
+	// install replaces the call with one that asks f first, and returns
+	// what puts the real call back.
+	install func(f *Faults) (restore func())
 }
 
-// InjectSendfile replaces sys.Sendfile with a scripted one until the test
-// ends. Tests that inject must not run in parallel.
-func InjectSendfile(t testing.TB, faults ...Fault) *Faults {
-	f := newFaults(faults)
-	orig := sys.Sendfile
-	sys.Sendfile = func(out, in int, off *int64, n int) (int, error) {
-		return f.apply(n, func(n int) (int, error) { return orig(out, in, off, n) })
-	}
-	t.Cleanup(func() { sys.Sendfile = orig })
-	return f
-}
+func (c Syscall) String() string { return c.name }
 
-// InjectSplice replaces sys.Splice with a scripted one until the test
-// ends. Tests that inject must not run in parallel.
-func InjectSplice(t testing.TB, faults ...Fault) *Faults {
-	f := newFaults(faults)
-	orig := sys.Splice
-	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
-		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
-	}
-	t.Cleanup(func() { sys.Splice = orig })
-	return f
-}
-
-// InjectPipeSizeRefused makes every new pipe refuse F_SETPIPE_SZ, as the
-// kernel does past pipe-user-pages-soft, until the test ends.
-func InjectPipeSizeRefused(t testing.TB) {
-	orig := sys.FcntlInt
-	sys.FcntlInt = func(fd uintptr, cmd, arg int) (int, error) {
-		if cmd == 1031 { // F_SETPIPE_SZ
-			return 0, syscall.EPERM
+// The calls Inject can script.
+var (
+	// CopyFileRange is sys.CopyFileRange.
+	CopyFileRange = Syscall{"copy_file_range", func(f *Faults) func() {
+		orig := sys.CopyFileRange
+		sys.CopyFileRange = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+			return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
 		}
-		return orig(fd, cmd, arg)
-	}
-	t.Cleanup(func() { sys.FcntlInt = orig })
+		return func() { sys.CopyFileRange = orig }
+	}}
+	// Sendfile is sys.Sendfile.
+	Sendfile = Syscall{"sendfile", func(f *Faults) func() {
+		orig := sys.Sendfile
+		sys.Sendfile = func(out, in int, off *int64, n int) (int, error) {
+			return f.apply(n, func(n int) (int, error) { return orig(out, in, off, n) })
+		}
+		return func() { sys.Sendfile = orig }
+	}}
+	// Splice is sys.Splice, every call (see SpliceOn for one descriptor's).
+	Splice = Syscall{"splice", func(f *Faults) func() {
+		orig := sys.Splice
+		sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+			return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
+		}
+		return func() { sys.Splice = orig }
+	}}
+	// Tee is sys.Tee.
+	Tee = Syscall{"tee", func(f *Faults) func() {
+		orig := sys.Tee
+		sys.Tee = func(rfd, wfd, n, flags int) (int, error) {
+			return f.apply(n, func(n int) (int, error) { return orig(rfd, wfd, n, flags) })
+		}
+		return func() { sys.Tee = orig }
+	}}
+	// Pipe2 is sys.Pipe2 (Errno: pipe2 fails, as with EMFILE under a
+	// descriptor limit or EPERM under seccomp). Inject drops the splice
+	// pools first and when the test ends, so that a transfer has to make a
+	// pipe.
+	Pipe2 = Syscall{"pipe2", func(f *Faults) func() {
+		dropPools()
+		orig := sys.Pipe2
+		sys.Pipe2 = func(p []int, flags int) error {
+			_, err := f.apply(0, func(int) (int, error) { return 0, orig(p, flags) })
+			return err
+		}
+		return func() { sys.Pipe2 = orig; dropPools() }
+	}}
+	// SetPipeSize is sys.FcntlInt's F_SETPIPE_SZ calls only (other fcntl
+	// commands run unchanged and are not counted). Fault{Errno:
+	// syscall.EPERM} makes every new pipe refuse a size, as the kernel does
+	// past pipe-user-pages-soft.
+	SetPipeSize = Syscall{"fcntl(F_SETPIPE_SZ)", func(f *Faults) func() {
+		orig := sys.FcntlInt
+		sys.FcntlInt = func(fd uintptr, cmd, arg int) (int, error) {
+			if cmd != 1031 { // F_SETPIPE_SZ
+				return orig(fd, cmd, arg)
+			}
+			return f.apply(arg, func(arg int) (int, error) { return orig(fd, cmd, arg) })
+		}
+		return func() { sys.FcntlInt = orig }
+	}}
+)
+
+// SpliceOn is Splice for the calls that touch descriptor fd only (as
+// source or destination), so that a script stays deterministic while other
+// transfers splice at the same time. Calls on other descriptors run
+// unchanged and are not counted.
+func SpliceOn(fd int) Syscall {
+	return Syscall{"splice on fd " + strconv.Itoa(fd), func(f *Faults) func() {
+		orig := sys.Splice
+		sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
+			if rfd != fd && wfd != fd {
+				return orig(rfd, roff, wfd, woff, n, flags)
+			}
+			return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
+		}
+		return func() { sys.Splice = orig }
+	}}
 }
 
-// InjectSpliceOn is InjectSplice for the calls that touch descriptor fd
-// only (as source or destination), so that a script stays deterministic
-// while other transfers splice at the same time. Calls on other
-// descriptors run unchanged and are not counted.
-func InjectSpliceOn(t testing.TB, fd int, faults ...Fault) *Faults {
+// Inject replaces call with one scripted by faults until the test ends,
+// and returns its call counter. Without faults the call runs unchanged
+// (and is counted). Tests that inject must not run in parallel: the raw
+// calls are package variables read without locks.
+func Inject(t testing.TB, call Syscall, faults ...Fault) *Faults {
+	t.Helper()
+	require.NotNil(t, call.install, "testutil.Inject: a zero Syscall")
 	f := newFaults(faults)
-	orig := sys.Splice
-	sys.Splice = func(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
-		if rfd != fd && wfd != fd {
-			return orig(rfd, roff, wfd, woff, n, flags)
-		}
-		return f.apply(n, func(n int) (int, error) { return orig(rfd, roff, wfd, woff, n, flags) })
-	}
-	t.Cleanup(func() { sys.Splice = orig })
+	t.Cleanup(call.install(f))
 	return f
 }
 
@@ -156,33 +193,4 @@ func FD(t testing.TB, c syscall.Conn) int {
 	fd := -1
 	require.NoError(t, rc.Control(func(u uintptr) { fd = int(u) }))
 	return fd
-}
-
-// InjectPipe2 replaces sys.Pipe2 with a scripted one until the test ends
-// (Errno: pipe2 fails, as with EMFILE under a descriptor limit or EPERM
-// under seccomp). It drops the splice pools first and when the test ends,
-// so that a transfer has to make a pipe. Tests that inject must not run in
-// parallel.
-func InjectPipe2(t testing.TB, faults ...Fault) *Faults {
-	f := newFaults(faults)
-	dropPools()
-	orig := sys.Pipe2
-	sys.Pipe2 = func(p []int, flags int) error {
-		_, err := f.apply(0, func(int) (int, error) { return 0, orig(p, flags) })
-		return err
-	}
-	t.Cleanup(func() { sys.Pipe2 = orig; dropPools() })
-	return f
-}
-
-// InjectTee replaces sys.Tee with a scripted one until the test ends.
-// Tests that inject must not run in parallel.
-func InjectTee(t testing.TB, faults ...Fault) *Faults {
-	f := newFaults(faults)
-	orig := sys.Tee
-	sys.Tee = func(rfd, wfd, n, flags int) (int, error) {
-		return f.apply(n, func(n int) (int, error) { return orig(rfd, wfd, n, flags) })
-	}
-	t.Cleanup(func() { sys.Tee = orig })
-	return f
 }

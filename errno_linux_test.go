@@ -69,7 +69,7 @@ func TestFaultsCopyFileRange(t *testing.T) {
 	for _, tc := range faultCases("copy_file_range") {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Cleanup(zerocopy.ResetRefused)
-			calls := testutil.InjectCopyFileRange(t, tc.fault, testutil.Fault{Short: faultChunk})
+			calls := testutil.Inject(t, testutil.CopyFileRange, tc.fault, testutil.Fault{Short: faultChunk})
 			src := testutil.File(t, t.TempDir(), "src", data)
 			dst := testutil.File(t, t.TempDir(), "dst", nil)
 			var rep zerocopy.Report
@@ -113,7 +113,7 @@ func TestFaultsSendfile(t *testing.T) {
 	for _, tc := range faultCases("sendfile") {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Cleanup(zerocopy.ResetRefused)
-			testutil.InjectSendfile(t, tc.fault, testutil.Fault{Short: faultChunk})
+			testutil.Inject(t, testutil.Sendfile, tc.fault, testutil.Fault{Short: faultChunk})
 			src := testutil.File(t, t.TempDir(), "src", data)
 			var dst io.Writer
 			var got func() []byte
@@ -123,7 +123,7 @@ func TestFaultsSendfile(t *testing.T) {
 				// (TestSlowReader). Here the destination is a regular file,
 				// which the netpoller does not watch: the wait goes through
 				// poll(2). copy_file_range is refused so sendfile runs.
-				testutil.InjectCopyFileRange(t, testutil.Fault{Errno: syscall.EXDEV})
+				testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Errno: syscall.EXDEV})
 				out := testutil.File(t, t.TempDir(), "dst", nil)
 				dst, got = out, func() []byte { return testutil.ReadFile(t, out.Name()) }
 			} else {
@@ -166,8 +166,8 @@ func TestFaultsSendfile(t *testing.T) {
 func TestFaultsChain(t *testing.T) {
 	testutil.NoLeaks(t)
 	data := testutil.Data(23, faultSize)
-	testutil.InjectCopyFileRange(t, testutil.Fault{Call: 3, Errno: syscall.EXDEV}, testutil.Fault{Short: faultChunk})
-	testutil.InjectSendfile(t, testutil.Fault{Call: 4, Errno: syscall.EINVAL}, testutil.Fault{Short: 4097})
+	testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Call: 3, Errno: syscall.EXDEV}, testutil.Fault{Short: faultChunk})
+	testutil.Inject(t, testutil.Sendfile, testutil.Fault{Call: 4, Errno: syscall.EINVAL}, testutil.Fault{Short: 4097})
 	src := testutil.File(t, t.TempDir(), "src", data)
 	_, err := src.Seek(1, io.SeekStart)
 	require.NoError(t, err)
@@ -188,7 +188,7 @@ func TestFaultsChain(t *testing.T) {
 func TestRefusedIsRemembered(t *testing.T) {
 	t.Cleanup(zerocopy.ResetRefused)
 	require.True(t, zerocopy.MethodCopyFileRange.Available())
-	testutil.InjectCopyFileRange(t, testutil.Fault{Call: 1, Errno: syscall.ENOSYS})
+	testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Call: 1, Errno: syscall.ENOSYS})
 	data := testutil.Data(24, 5000)
 	src := testutil.File(t, t.TempDir(), "src", data)
 	dst := testutil.File(t, t.TempDir(), "dst", nil)
@@ -217,7 +217,7 @@ func TestSpliceFallbackResumes(t *testing.T) {
 	for _, call := range []int{1, 2, 4, 7} {
 		t.Run(fmt.Sprint(call), func(t *testing.T) {
 			data := testutil.Data(25, 3<<20+1)
-			testutil.InjectSplice(t, testutil.Fault{Call: call, Errno: syscall.EINVAL}, testutil.Fault{Short: 64 << 10})
+			testutil.Inject(t, testutil.Splice, testutil.Fault{Call: call, Errno: syscall.EINVAL}, testutil.Fault{Short: 64 << 10})
 			c, s := testutil.TCPPair(t)
 			feed := testutil.Feed(c, data)
 			out := testutil.File(t, t.TempDir(), "dst", nil)

@@ -20,85 +20,6 @@ import (
 	"github.com/zerocopy-go/zerocopy/internal/testutil"
 )
 
-// dupFile returns a second *os.File sharing f's open file description
-// (and so its offset), made with dup(2) through the RawConn.
-func dupFile(t *testing.T, f *os.File) *os.File {
-	t.Helper()
-	rc, err := f.SyscallConn()
-	require.NoError(t, err)
-	var nfd int
-	var derr error
-	require.NoError(t, rc.Control(func(fd uintptr) { nfd, derr = syscall.Dup(int(fd)) }))
-	require.NoError(t, derr)
-	g := os.NewFile(uintptr(nfd), f.Name())
-	t.Cleanup(func() { _ = g.Close() })
-	return g
-}
-
-// TestCopyFileItself is the stdlib's os.TestCopyFile/CopyFileItself: Copy
-// of a file onto itself at one offset reads first and writes after, as
-// io.Copy does: the file doubles and the count is 12.
-func TestCopyFileItself(t *testing.T) {
-	const data = "hello, world"
-	for _, tc := range []struct {
-		name string
-		dst  func(t *testing.T, f *os.File) io.Writer
-	}{
-		{"same *os.File", func(t *testing.T, f *os.File) io.Writer { return f }},
-		{"dup'd descriptor sharing the offset", func(t *testing.T, f *os.File) io.Writer { return dupFile(t, f) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := testutil.File(t, t.TempDir(), "f", []byte(data))
-			_, err := f.Seek(0, io.SeekStart)
-			require.NoError(t, err)
-			var rep zerocopy.Report
-			c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-			n, err := c.Copy(tc.dst(t, f), f)
-			require.NoError(t, err)
-			require.Equal(t, int64(len(data)), n)
-			require.Equal(t, data+data, string(testutil.ReadFile(t, f.Name())))
-			require.Equal(t, zerocopy.MethodBuffered, rep.Method)
-			require.ErrorContains(t, rep.Fallback, "one file at one offset", "Report.Fallback says why")
-			require.ErrorIs(t, rep.Fallback, zerocopy.ErrUnsupported)
-		})
-	}
-}
-
-// TestSectionReaderBounds: the stdlib's readings of odd section bounds.
-func TestSectionReaderBounds(t *testing.T) {
-	data := testutil.Data(21, 10000)
-	for _, tc := range []struct {
-		name     string
-		off, n   int64
-		want     []byte
-		errMatch string
-	}{
-		{name: "negative offset", off: -5, n: 10, errMatch: "negative offset"},
-		{name: "overflowing n reads to EOF", off: 3, n: -7, want: data[3:]},
-		{name: "n past EOF", off: 9000, n: 5000, want: data[9000:]},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := testutil.File(t, t.TempDir(), "src", data)
-			_, err := f.Seek(100, io.SeekStart)
-			require.NoError(t, err)
-			dst := testutil.File(t, t.TempDir(), "dst", nil)
-			stdN, stdErr := io.Copy(io.Discard, io.NewSectionReader(f, tc.off, tc.n))
-			n, err := zerocopy.Copy(dst, io.NewSectionReader(f, tc.off, tc.n))
-			require.Equal(t, stdN, n, "io.Copy's count")
-			if tc.errMatch != "" {
-				require.ErrorContains(t, err, tc.errMatch)
-				require.Equal(t, stdErr.Error(), err.Error(), "io.Copy's error")
-				require.Zero(t, n)
-			} else {
-				require.NoError(t, err)
-				require.NoError(t, stdErr)
-			}
-			testutil.RequireBytes(t, tc.want, testutil.ReadFile(t, dst.Name()))
-			require.Equal(t, int64(100), testutil.Offset(t, f), "f's own offset is untouched")
-		})
-	}
-}
-
 // TestPipe2Refused: a pipe2 that fails (EMFILE under a descriptor limit,
 // EPERM under seccomp) before anything moved makes Copy fall back to the
 // buffered path: every byte arrives.
@@ -109,7 +30,7 @@ func TestPipe2Refused(t *testing.T) {
 			c, s := testutil.TCPPair(t)
 			wait := testutil.Feed(c, data)
 			dst := testutil.File(t, t.TempDir(), "dst", nil)
-			faults := testutil.InjectPipe2(t, testutil.Fault{Errno: errno})
+			faults := testutil.Inject(t, testutil.Pipe2, testutil.Fault{Errno: errno})
 			var rep zerocopy.Report
 			cp := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
 			n, err := cp.Copy(dst, s)
@@ -208,13 +129,13 @@ func TestProbeRefusedReported(t *testing.T) {
 		copy   func(t *testing.T, c *zerocopy.Copier) error
 		method zerocopy.Method
 	}{
-		{"copy_file_range", func(t *testing.T) { testutil.InjectCopyFileRange(t, testutil.Fault{Errno: syscall.EPERM}) }, "copy_file_range",
+		{"copy_file_range", func(t *testing.T) { testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Errno: syscall.EPERM}) }, "copy_file_range",
 			func(t *testing.T, c *zerocopy.Copier) error {
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(24, 100000))
 				_, err := c.Copy(testutil.File(t, t.TempDir(), "dst", nil), src)
 				return err
 			}, zerocopy.MethodSendfile},
-		{"sendfile", func(t *testing.T) { testutil.InjectSendfile(t, testutil.Fault{Errno: syscall.ENOSYS}) }, "sendfile",
+		{"sendfile", func(t *testing.T) { testutil.Inject(t, testutil.Sendfile, testutil.Fault{Errno: syscall.ENOSYS}) }, "sendfile",
 			func(t *testing.T, c *zerocopy.Copier) error {
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(24, 100000))
 				a, b := testutil.TCPPair(t)
@@ -224,7 +145,7 @@ func TestProbeRefusedReported(t *testing.T) {
 				require.Len(t, got(), 100000)
 				return err
 			}, zerocopy.MethodBuffered},
-		{"splice", func(t *testing.T) { testutil.InjectSplice(t, testutil.Fault{Errno: syscall.EPERM}) }, "splice",
+		{"splice", func(t *testing.T) { testutil.Inject(t, testutil.Splice, testutil.Fault{Errno: syscall.EPERM}) }, "splice",
 			func(t *testing.T, c *zerocopy.Copier) error {
 				a, b := testutil.TCPPair(t)
 				wait := testutil.Feed(a, testutil.Data(24, 100000))
@@ -258,7 +179,7 @@ func TestRegularFileEAGAIN(t *testing.T) {
 	data := testutil.Data(25, 3<<20+1)
 	src := testutil.File(t, t.TempDir(), "src", data)
 	dst := testutil.File(t, t.TempDir(), "dst", nil)
-	cfr := testutil.InjectCopyFileRange(t, testutil.Fault{Call: 1, Short: 1 << 20}, testutil.Fault{Errno: syscall.EAGAIN})
+	cfr := testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Call: 1, Short: 1 << 20}, testutil.Fault{Errno: syscall.EAGAIN})
 	n, err := zerocopy.Copy(dst, src)
 	require.ErrorIs(t, err, syscall.EAGAIN)
 	require.ErrorContains(t, err, "copy_file_range")
