@@ -17,20 +17,20 @@ import (
 // amd64, int on 386 and arm; the stdlib normalises it the same way in
 // internal/poll/splice_linux.go).
 var (
-	CopyFileRange = unix.CopyFileRange // (rfd, roff, wfd, woff, len, flags) (int, error)
-	Sendfile      = unix.Sendfile      // (outfd, infd, offset, count) (int, error)
-	Splice        = splice             // (rfd, roff, wfd, woff, len, flags) (int, error)
-	Tee           = tee                // (rfd, wfd, len, flags) (int, error)
-	Vmsplice      = unix.Vmsplice      // (fd, iovs, flags) (int, error)
-	Pipe2         = unix.Pipe2         // (p, flags) error
-	Close         = unix.Close
-	Read          = unix.Read
-	Seek          = unix.Seek
-	Fstat         = fstat // (fd) (Stat, error): normalised, see Stat
-	FcntlInt      = unix.FcntlInt
-	IoctlGetInt   = unix.IoctlGetInt
-	GetsockoptInt = unix.GetsockoptInt
-	Poll          = unix.Poll
+	CopyFileRange  = unix.CopyFileRange // (rfd, roff, wfd, woff, len, flags) (int, error)
+	Sendfile       = unix.Sendfile      // (outfd, infd, offset, count) (int, error)
+	Splice         = splice             // (rfd, roff, wfd, woff, len, flags) (int, error)
+	Tee            = tee                // (rfd, wfd, len, flags) (int, error)
+	Vmsplice       = unix.Vmsplice      // (fd, iovs, flags) (int, error)
+	Pipe2          = unix.Pipe2         // (p, flags) error
+	Close          = unix.Close
+	Read           = unix.Read
+	Seek           = unix.Seek
+	Fstat          = fstat // (fd) (Stat, error): normalised, see Stat
+	FcntlInt       = unix.FcntlInt
+	IoctlGetUint32 = unix.IoctlGetUint32 // (fd, req) (uint32, error): for ioctls that write a C int
+	GetsockoptInt  = unix.GetsockoptInt
+	Poll           = unix.Poll
 )
 
 func splice(rfd int, roff *int64, wfd int, woff *int64, n int, flags int) (int, error) {
@@ -145,12 +145,17 @@ func SetPipeSize(fd, want int) int {
 
 // Buffered returns the bytes queued in a pipe or socket (FIONREAD), or -1
 // if the kernel does not say.
+//
+// The kernel writes a C int, 32 bits on every architecture. Read into a Go
+// int, as unix.IoctlGetInt does, it fills the first half of a 64-bit word:
+// the high half on a big-endian machine, where 5000 bytes read as
+// 21474836480000 (s390x, run under qemu-s390x).
 func Buffered(fd int) int {
-	n, err := IoctlGetInt(fd, unix.TIOCINQ) // TIOCINQ is FIONREAD
+	n, err := IoctlGetUint32(fd, unix.TIOCINQ) // TIOCINQ is FIONREAD
 	if err != nil {
 		return -1
 	}
-	return n
+	return int(int32(n))
 }
 
 // PollPair asks poll(2), without waiting, whether rfd is readable and wfd
