@@ -106,6 +106,23 @@ func setDirect(f *os.File, on bool) error {
 	return ferr
 }
 
+// writeDirect writes aligned b at f's offset, off.
+func writeDirect(f *os.File, b []byte, _ int64) (int, error) { return f.Write(b) }
+
+// writeUnaligned writes b at f's offset, off, with O_DIRECT cleared on f
+// for this one write (fcntl F_SETFL), then set again.
+func writeUnaligned(f *os.File, b []byte, _ int64) (k int, err error) {
+	if err := setDirect(f, false); err != nil {
+		return 0, fmt.Errorf("clearing O_DIRECT for an unaligned write: %w", err)
+	}
+	defer func() {
+		if serr := setDirect(f, true); serr != nil && err == nil {
+			err = fmt.Errorf("restoring O_DIRECT: %w", serr)
+		}
+	}()
+	return f.Write(b)
+}
+
 // pread reads at off through RawConn, retrying EINTR. (os.File.ReadAt
 // retries a short read at the unaligned offset after it: EINVAL with
 // O_DIRECT at the end of a file.)

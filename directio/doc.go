@@ -1,6 +1,6 @@
-// Package directio reads and writes files with direct I/O (O_DIRECT), so
-// a huge file streamed once does not push everyone else's hot pages out of
-// the page cache.
+// Package directio reads and writes files with direct I/O (O_DIRECT;
+// FILE_FLAG_NO_BUFFERING on Windows), so a huge file streamed once does
+// not push everyone else's hot pages out of the page cache.
 //
 // Zero-copy paths (sendfile, splice) go through the page cache: perfect for
 // small, hot files, ruinous for a 100 GiB backup streamed once. The
@@ -77,4 +77,24 @@
 //     path is compiled by CI but was not run on a Mac. Other platforms and
 //     purego: OpenFile returns ErrUnsupported and Readers and Writers run
 //     buffered.
+//   - windows: OpenFile opens the file with os.OpenFile (flag and perm
+//     keep their meaning), then again with FILE_FLAG_NO_BUFFERING, and
+//     FILE_FLAG_WRITE_THROUGH for writing (ReOpenFile, the same access);
+//     ReopenDirect is a read-only unbuffered ReOpenFile, so
+//     Copier.DirectIOThreshold works. AlignmentOf is the larger of the
+//     logical sector and the physical one that performs best
+//     (FILE_STORAGE_INFO), else GetDiskFreeSpace's sector size, for
+//     memory and offsets alike. Direct() tells whether the handle is
+//     unbuffered (FileModeInformation). The flag cannot be turned off on a
+//     handle, so the Writer writes an unaligned head or tail through a
+//     second, buffered, write-through handle to the same file at the same
+//     offset (no window in which another writer of f loses the flag, as
+//     with fcntl). A direct Reader's reads of one handle are one at a time
+//     (a synchronous handle), so Depth overlaps reading with consuming, and
+//     they move f's position until EOF or Close set it. Windows has no
+//     fadvise or sync_file_range: a buffered Reader or Writer leaves the
+//     cache to the system. Tested under Wine 8, which accepts and reports
+//     FILE_FLAG_NO_BUFFERING but ignores its alignment rule; the tests
+//     enforce that rule at the system-call seam (512- and 4096-byte
+//     sectors) instead.
 package directio

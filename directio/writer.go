@@ -168,18 +168,16 @@ func (w *Writer) write(b []byte, unaligned bool) {
 	}
 }
 
+// writeOnce writes b at w.off, which is f's offset, and leaves f's offset
+// after the bytes written.
 func (w *Writer) writeOnce(b []byte, unaligned bool) (k int, err error) {
-	if unaligned && w.direct {
-		if err := setDirect(w.f, false); err != nil {
-			return 0, fmt.Errorf("clearing O_DIRECT for an unaligned write: %w", err)
-		}
-		defer func() {
-			if serr := setDirect(w.f, true); serr != nil && err == nil {
-				err = fmt.Errorf("restoring O_DIRECT: %w", serr)
-			}
-		}()
+	switch {
+	case !w.direct:
+		return w.f.Write(b)
+	case unaligned:
+		return writeUnaligned(w.f, b, w.off)
 	}
-	return w.f.Write(b)
+	return writeDirect(w.f, b, w.off)
 }
 
 // advance records k bytes written from the head of w.buf.

@@ -99,15 +99,22 @@ var (
 	// that holds h's file (found with GetFinalPathNameByHandle and
 	// GetVolumePathName).
 	SectorSize = func(h syscall.Handle) (uint32, error) {
-		path := make([]uint16, windows.MAX_LONG_PATH)
-		n, err := windows.GetFinalPathNameByHandle(windows.Handle(h), &path[0], uint32(len(path)), 0)
-		if err != nil {
-			return 0, os.NewSyscallError("GetFinalPathNameByHandle", err)
+		path := make([]uint16, 260)
+		for {
+			n, err := windows.GetFinalPathNameByHandle(windows.Handle(h), &path[0], uint32(len(path)), 0)
+			if err != nil {
+				return 0, os.NewSyscallError("GetFinalPathNameByHandle", err)
+			}
+			if int(n) < len(path) {
+				path = path[:n+1]
+				break
+			}
+			if int(n) >= windows.MAX_LONG_PATH {
+				return 0, errors.New("GetFinalPathNameByHandle: path too long")
+			}
+			path = make([]uint16, n+1) // n: the size needed, the NUL included
 		}
-		if int(n) >= len(path) {
-			return 0, errors.New("GetFinalPathNameByHandle: path too long")
-		}
-		vol := make([]uint16, len(path))
+		vol := make([]uint16, len(path)+1)
 		if err := windows.GetVolumePathName(&path[0], &vol[0], uint32(len(vol))); err != nil {
 			return 0, os.NewSyscallError("GetVolumePathName", err)
 		}
@@ -132,9 +139,13 @@ var (
 		return int(done), err
 	}
 	// WriteAt writes b at off with one WriteFile (an OVERLAPPED offset) on
-	// a synchronous handle, which moves its file position.
+	// a synchronous handle, which moves its file position. A negative off
+	// writes at the end of the file (Offset and OffsetHigh 0xFFFFFFFF).
 	WriteAt = func(h syscall.Handle, b []byte, off int64) (int, error) {
 		var done uint32
+		if off < 0 {
+			off = -1
+		}
 		ov := windows.Overlapped{Offset: uint32(off), OffsetHigh: uint32(uint64(off) >> 32)}
 		err := windows.WriteFile(windows.Handle(h), b, &done, &ov)
 		return int(done), err
