@@ -21,19 +21,38 @@ type faultAddr interface{ Addr() uintptr }
 // protect runs f with memory faults on this goroutine turned into panics,
 // and reports whether f faulted. Any other panic goes on.
 func protect(f func()) (fault bool) {
-	old := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(old)
-		if r := recover(); r != nil {
-			if _, ok := r.(faultAddr); ok {
-				fault = true
-				return
-			}
-			panic(r)
-		}
-	}()
+	defer unprotect(debug.SetPanicOnFault(true), &fault)
 	f()
 	return false
+}
+
+// unprotect, deferred, restores the goroutine's fault setting (old) and
+// turns a memory fault into *fault = true. Any other panic goes on. A
+// named function, not a closure: the cheapest defer there is.
+func unprotect(old bool, fault *bool) {
+	debug.SetPanicOnFault(old)
+	if r := recover(); r != nil {
+		if _, ok := r.(faultAddr); ok {
+			*fault = true
+			return
+		}
+		panic(r)
+	}
+}
+
+// copyPage copies src into dst, which lie within one page of the mapped
+// side, with a fault turned into a result: all of it or nothing moves (a
+// page is there or not). The small reads' path (an index entry): no loop,
+// no closure.
+func copyPage(dst, src []byte) (n int, fault bool) {
+	defer unprotect(debug.SetPanicOnFault(true), &fault)
+	return copy(dst, src), false
+}
+
+// loadProtected loads *b with a fault turned into a result.
+func loadProtected(b *byte) (v byte, fault bool) {
+	defer unprotect(debug.SetPanicOnFault(true), &fault)
+	return *b, false
 }
 
 // copyProtected copies min(len(dst), len(src)) bytes with faults turned into
@@ -42,6 +61,17 @@ func protect(f func()) (fault bool) {
 // the bytes copied before the first page that faulted.
 func copyProtected(dst, src []byte, mappedDst bool) (n int, fault bool) {
 	total := min(len(dst), len(src))
+	if total == 0 {
+		return 0, false
+	}
+	mapped := src
+	if mappedDst {
+		mapped = dst
+	}
+	// unsafe: only the address is read, as below.
+	if int(uintptr(unsafe.Pointer(&mapped[0]))%uintptr(pageSize))+total <= pageSize {
+		return copyPage(dst[:total], src[:total])
+	}
 	fault = protect(func() {
 		for n < total {
 			mapped := src
@@ -69,7 +99,16 @@ const fdChunk = 1 << 20
 
 var bounce = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
 
-func (m *Mapping) writeTo(w io.Writer) (written int64, err error) {
+// writeFrom writes the mapping from byte start to its end to w and
+// returns the bytes written.
+func (m *Mapping) writeFrom(w io.Writer, start int64) (int64, error) {
+	end, err := m.writeTo(w, start)
+	return end - start, err
+}
+
+// writeTo writes the mapping from byte written to its end to w, and
+// returns the offset in the mapping it reached.
+func (m *Mapping) writeTo(w io.Writer, written int64) (_ int64, err error) {
 	data := m.r.data
 	if _, ok := sys.RawConn(w); ok {
 		// The kernel reads the pages in write(2): a page past the file's

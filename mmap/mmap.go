@@ -52,8 +52,9 @@ const (
 
 var (
 	// ErrClosed is returned by every method of a closed Mapping, and by a
-	// second Close.
-	ErrClosed = errors.New("mmap: mapping is closed")
+	// second Close. It wraps os.ErrClosed: errors.Is(err, os.ErrClosed)
+	// holds for it, as for a closed *os.File.
+	ErrClosed error = closedError{}
 	// ErrReadOnly is returned by WriteAt on a ReadOnly mapping.
 	ErrReadOnly = errors.New("mmap: mapping is read-only")
 	// ErrTruncated reports that the file shrank under the mapping: the
@@ -64,6 +65,12 @@ var (
 	// zerocopy.ErrUnsupported.
 	ErrUnsupported = errors.ErrUnsupported
 )
+
+// closedError is ErrClosed: its own words, os.ErrClosed's identity.
+type closedError struct{}
+
+func (closedError) Error() string { return "mmap: mapping is closed" }
+func (closedError) Unwrap() error { return os.ErrClosed }
 
 // Mapping is a memory mapping of a range of a file. Its methods are safe for
 // concurrent use; Close and Resize wait for the calls in progress.
@@ -231,6 +238,31 @@ func (m *Mapping) Len() int {
 	return len(m.r.data)
 }
 
+// At returns the byte at index i of the mapping, as golang.org/x/exp/mmap's
+// ReaderAt.At does. Like indexing a slice, it panics if i is out of range
+// [0, Len()), and after Close (with an error wrapping ErrClosed). Unlike
+// indexing the slice from Bytes, it is protected: if the file shrank under
+// the mapping and byte i is no longer the file's, At panics with an error
+// wrapping ErrTruncated, which recover can catch, instead of the SIGBUS
+// that kills the program. For more than a few bytes, ReadAt costs less
+// per byte.
+func (m *Mapping) At(i int) byte {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.r == nil {
+		panic(fmt.Errorf("mmap: At(%d): %w", i, ErrClosed))
+	}
+	data := m.r.data
+	if uint(i) >= uint(len(data)) {
+		panic(fmt.Sprintf("mmap: At: index %d out of range [0, %d)", i, len(data)))
+	}
+	b, fault := loadProtected(&data[i])
+	if fault {
+		panic(m.truncated("At", int64(i)))
+	}
+	return b
+}
+
 // ReadAt copies len(p) bytes from offset off of the mapping into p
 // (io.ReaderAt). At the mapping's end it returns the bytes there and io.EOF.
 // If the file shrank under the mapping and the read reached a missing
@@ -331,7 +363,7 @@ func (m *Mapping) WriteTo(w io.Writer) (int64, error) {
 	if m.r == nil {
 		return 0, ErrClosed
 	}
-	return m.writeTo(w)
+	return m.writeFrom(w, 0)
 }
 
 // Sync flushes a ReadWrite mapping's changes to the file and waits for them
