@@ -226,7 +226,7 @@ func BenchmarkBufferSize(b *testing.B) {
 						}()
 						r = io.LimitReader(in, size)
 					}
-					if n, err := cp.Copy(testutil.OnlyWriter{W: conn}, r); err != nil || n != size {
+					if n, err := cp.Copy(bg, testutil.OnlyWriter{W: conn}, r); err != nil || n != size {
 						b.Fatalf("%d, %v", n, err)
 					}
 					if wait != nil {

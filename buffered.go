@@ -36,33 +36,50 @@ func putBuffer(b *[]byte) {
 	}
 }
 
-// buffered copies src to dst through a pooled buffer (or CopyBuffer's)
-// until EOF or an error. With a Progress callback or a context it reports
-// after each write and stops between writes once the context is done.
-// Unlike io.CopyBuffer it never calls dst.ReadFrom or src.WriteTo.
-func (c *Copier) buffered(dst io.Writer, src io.Reader, fromFile bool, t *tally) (written int64, err error) {
-	buf := t.buf
+// buffered is the last try: it copies the rest of s to dst through a
+// buffer (CopyBuffer's, or a pooled one), from the exact next byte.
+func (k *call) buffered(dst io.Writer, s *source) (int64, bool, error) {
+	buf := k.buf
 	if buf == nil {
-		size := c.BufferSize
-		if size <= 0 {
-			size = defaultStreamBuffer
-			if fromFile {
-				size = defaultFileBuffer
-			}
-		}
-		bp := getBuffer(size)
+		bp := getBuffer(k.c.bufferSize(s.file() != nil))
 		defer putBuffer(bp)
 		buf = *bp
 	}
-	if l, ok := src.(*io.LimitedReader); ok && int64(len(buf)) > l.N {
-		if l.N < 1 {
-			buf = buf[:1]
-		} else {
-			buf = buf[:l.N]
-		}
+	var r io.Reader = s.r
+	if r == nil || s.remain != noLimit {
+		// The range's own Read (a limit, or SendFile's ReadAt), through a
+		// copy of s: handing s itself to an io.Reader would put every
+		// call's source on the heap.
+		rs := new(source)
+		*rs = *s
+		defer func() { *s = *rs }()
+		r = rs
 	}
-	defer func() { t.bytes[MethodBuffered] += written }()
-	if err := t.prog.check(); err != nil {
+	n, err := copyBuffer(dst, r, buf, k.prog)
+	k.t.add(MethodBuffered, n)
+	if n > 0 && k.t.zero {
+		k.t.note(errZeroBeforeEOF)
+	}
+	return n, true, err
+}
+
+// bufferSize is the buffered path's buffer for a file source or another.
+func (c *Copier) bufferSize(fromFile bool) int {
+	switch {
+	case c.BufferSize > 0:
+		return c.BufferSize
+	case fromFile:
+		return defaultFileBuffer
+	}
+	return defaultStreamBuffer
+}
+
+// copyBuffer copies src to dst through buf until EOF or an error. With a
+// Progress callback or a context (prog) it reports after each write and
+// stops between writes once the context is done. Unlike io.CopyBuffer it
+// never calls dst.ReadFrom or src.WriteTo.
+func copyBuffer(dst io.Writer, src io.Reader, buf []byte, prog *progress) (written int64, err error) {
+	if err := prog.check(); err != nil {
 		return 0, err
 	}
 	for {
@@ -76,14 +93,14 @@ func (c *Copier) buffered(dst io.Writer, src io.Reader, fromFile bool, t *tally)
 				}
 			}
 			written += int64(nw)
+			if ew == nil {
+				ew = prog.add(int64(nw))
+			}
+			if ew == nil && nr != nw {
+				ew = io.ErrShortWrite
+			}
 			if ew != nil {
 				return written, ew
-			}
-			if ew = t.prog.add(int64(nw)); ew != nil {
-				return written, ew
-			}
-			if nr != nw {
-				return written, io.ErrShortWrite
 			}
 		}
 		if er != nil {

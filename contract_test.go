@@ -42,7 +42,7 @@ func TestCopyLimitedReader(t *testing.T) {
 			got := testutil.Collect(t, s)
 			lr := &io.LimitedReader{R: f, N: tc.n}
 			var rep zerocopy.Report
-			n, err := observed(&rep).Copy(c, lr)
+			n, err := observed(&rep).Copy(bg, c, lr)
 			require.NoError(t, err)
 			want := max(min(tc.n, size), 0)
 			require.Equal(t, want, n)
@@ -282,7 +282,7 @@ func TestSendFileConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			c := zerocopy.Copier{Observe: func(r zerocopy.Report) { methods[i] = r.Method }}
-			counts[i], errs[i] = c.SendFile(pairs[i].w, f, int64(i*chunk), chunk)
+			counts[i], errs[i] = c.SendFile(bg, pairs[i].w, f, int64(i*chunk), chunk)
 			_ = pairs[i].c.CloseWrite()
 		}()
 	}
@@ -306,7 +306,7 @@ func TestSparseOffsets(t *testing.T) {
 	c, s := testutil.TCPPair(t)
 	got := testutil.Collect(t, s)
 	var rep zerocopy.Report
-	n, err := observed(&rep).SendFile(c, f, off, -1)
+	n, err := observed(&rep).SendFile(bg, c, f, off, -1)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
 	require.NoError(t, c.CloseWrite())
@@ -316,7 +316,7 @@ func TestSparseOffsets(t *testing.T) {
 	// SectionReader past 4 GiB into a file, and the file's own offset.
 	sr := io.NewSectionReader(f, off-10, int64(len(data))+10)
 	out := testutil.File(t, t.TempDir(), "out", nil)
-	n, err = observed(&rep).Copy(out, sr)
+	n, err = observed(&rep).Copy(bg, out, sr)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data))+10, n)
 	want := append(make([]byte, 10), data...)
@@ -358,7 +358,7 @@ func TestPseudoFiles(t *testing.T) {
 					dst, got = c, func() []byte { testutil.CloseWrite(t, c); return collect() }
 				}
 				var rep zerocopy.Report
-				n, err := observed(&rep).Copy(dst, f)
+				n, err := observed(&rep).Copy(bg, dst, f)
 				require.NoError(t, err)
 				require.Equal(t, int64(len(want)), n)
 				testutil.RequireBytes(t, want, got())
@@ -382,7 +382,7 @@ func TestSameFile(t *testing.T) {
 		_, err = w.Seek(2*half, io.SeekStart)
 		require.NoError(t, err)
 		var rep zerocopy.Report
-		n, err := observed(&rep).Copy(w, io.NewSectionReader(f, 0, half))
+		n, err := observed(&rep).Copy(bg, w, io.NewSectionReader(f, 0, half))
 		require.NoError(t, err)
 		require.Equal(t, int64(half), n)
 		want := append(append([]byte{}, data...), data[:half]...)
@@ -401,7 +401,7 @@ func TestSameFile(t *testing.T) {
 		_, err = w.Seek(half, io.SeekStart)
 		require.NoError(t, err)
 		var rep zerocopy.Report
-		n, err := observed(&rep).Copy(w, io.NewSectionReader(f, 0, 2*half))
+		n, err := observed(&rep).Copy(bg, w, io.NewSectionReader(f, 0, 2*half))
 		require.NoError(t, err)
 		require.Equal(t, int64(2*half), n)
 		want := append(append(append([]byte{}, data[:half]...), data[:half]...), data[:half]...)

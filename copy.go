@@ -5,98 +5,163 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-
-	"github.com/zerocopy-go/zerocopy/directio"
 )
 
-// tally collects what the paths of one transfer did, for the Report.
-type tally struct {
-	bytes    [numMethods]int64
-	finished Method // the fast path that reached the end of the range
-	ran      bool   // finished is set
-	zero     bool   // a fast path stopped on a 0 return before the file's end
-	fallback error
-	prog     *progress // Progress and the context; nil: neither
-	buf      []byte    // CopyBuffer's buffer; nil: a pooled one
+// Copier copies with the kernel's zero-copy paths where the pair of values
+// allows it, and with a buffered copy everywhere else.
+//
+// The zero value is ready to use and is what the package-level functions
+// use. A Copier holds no descriptors and no state between calls; it is safe
+// for concurrent use, provided its fields are not changed while in use.
+type Copier struct {
+	// BufferSize is the size of the buffer the buffered path uses. Zero
+	// picks a measured default: 1 MiB when the source is an *os.File, 256 KiB
+	// for every other source (BENCHMARKS.md, "The fallback buffer"). Buffers
+	// come from a pool per size and go back when the call returns.
+	BufferSize int
+
+	// Observe, if set, is called once when each transfer ends, successful
+	// or not, on the goroutine that made the call.
+	Observe func(Report)
+
+	// DirectIOThreshold, if positive, makes Copy, CopyN and SendFile read a
+	// regular-file source of at least this many bytes with direct I/O
+	// (O_DIRECT) instead of sendfile or copy_file_range, honouring the
+	// offset and count, and report MethodDirectIO. 0 means never.
+	//
+	// The trade: one CPU copy (the file is read into an aligned buffer and
+	// written from there) buys a page cache that a huge file streamed once
+	// does not flush. nginx makes the same choice with "sendfile on; aio on;
+	// directio 1024m". Measured here: streaming 1 GiB in a 512 MiB memory
+	// cgroup through the page cache evicted a 200 MiB hot file entirely;
+	// with O_DIRECT it stayed resident. The source is reopened through
+	// /proc/self/fd with O_DIRECT (its own descriptor: the caller's flags
+	// and offset are untouched); where that fails (a filesystem refusing
+	// O_DIRECT, another platform) the usual path runs and Report.Fallback
+	// says why.
+	DirectIOThreshold int64
+
+	// Progress, if set, is called with the bytes that have reached the
+	// destination so far, on the goroutine that made the call: during the
+	// transfer at most once per ProgressInterval (100 ms), and once at the
+	// end with the final count if that call has not seen it. Every path
+	// reports without being left: copy_file_range and sendfile move at
+	// most 8 MiB per call while Progress or a context is set, splice
+	// reports after each pipe's worth, the buffered path after each write.
+	// Bytes a wrapper takes through its own buffer (see Copy) count when
+	// the wrapper takes them.
+	Progress func(done int64)
 }
 
-func (t *tally) note(err error) {
-	if err == nil {
-		return
-	}
-	if t.fallback == nil {
-		t.fallback = err
-	} else {
-		t.fallback = errors.Join(t.fallback, err)
-	}
+var defaultCopier Copier
+
+// Copy copies from src to dst until EOF or an error, like io.Copy, and
+// returns the number of bytes that reached dst. A successful Copy returns
+// err == nil, not io.EOF.
+//
+// The fast paths apply to any value that implements syscall.Conn
+// (*os.File, *net.TCPConn, *net.UnixConn or a type of your own) whose
+// descriptor is a regular file on the source side. Such a value's Read and
+// Write are taken to move the descriptor's bytes unchanged: a type that
+// frames, encrypts or counts bytes in Write must not expose SyscallConn.
+// Copy also looks through an *io.LimitedReader (honouring N and lowering it
+// by the bytes copied) and an *io.SectionReader over a file (using the
+// section's offsets, leaving it positioned after the bytes copied). For an
+// *os.File on either side, Copy starts at the file's current offset and
+// leaves it after the last byte copied, as io.Copy does.
+//
+// Wrappers. A destination without a descriptor that implements
+// io.ReaderFrom (*bufio.Writer, net/http's ResponseWriter, a conn wrapper)
+// or a source without one that implements io.WriterTo (*bufio.Reader, a
+// conn wrapper) is asked to copy, as io.Copy asks it, but with a value of
+// this package's own type standing in for the other side: its Read and
+// Write serve a wrapper that copies through its buffer (bytes already
+// buffered in a bufio.Reader are written first, exactly once), and its
+// WriteTo and ReadFrom continue this transfer with the connection or file
+// the wrapper hands on, on the kernel path. Passed back into Copy, the
+// stand-in is unwrapped and continues the same transfer: a ReadFrom method
+// may call Copy on its own receiver, and a WriteTo method may call
+// Copy(w, itself), without recursing. Each side is asked at most once per
+// transfer. With a limit (CopyN, an io.LimitedReader) a source's WriteTo is
+// asked only for a *bufio.Reader, which keeps the bytes a short write
+// refused.
+func Copy(dst io.Writer, src io.Reader) (written int64, err error) {
+	return defaultCopier.Copy(context.Background(), dst, src)
 }
 
-func (t *tally) report() Report {
-	r := Report{Method: MethodBuffered}
-	var most int64
-	for m, n := range t.bytes {
-		r.Bytes += n
-		if n > most {
-			most, r.Method = n, Method(m)
-		}
-	}
-	if most == 0 && t.ran {
-		r.Method = t.finished
-	}
-	r.Fallback = t.fallback
-	return r
-}
-
-func (c *Copier) observe(t *tally) {
-	t.prog.finish()
-	if c.Observe != nil {
-		c.Observe(t.report())
-	}
-}
-
-// Copy is the package-level Copy with this Copier's options.
-func (c *Copier) Copy(dst io.Writer, src io.Reader) (int64, error) {
-	return c.copy(context.Background(), "Copy", dst, src, -1, nil)
-}
-
-// CopyBuffer is the package-level CopyBuffer with this Copier's options.
-func (c *Copier) CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+// CopyBuffer is Copy with the buffer the buffered path uses, with
+// io.CopyBuffer's contract: a nil buf means a pooled one, an empty non-nil
+// buf panics. The kernel paths need no buffer and do not touch it.
+func CopyBuffer(dst io.Writer, src io.Reader, buf []byte) (written int64, err error) {
 	if buf != nil && len(buf) == 0 {
 		panic("empty buffer in CopyBuffer") // io.CopyBuffer's words
 	}
-	return c.copy(context.Background(), "CopyBuffer", dst, src, -1, buf)
+	return defaultCopier.copy(context.Background(), "CopyBuffer", dst, src, noLimit, buf)
 }
 
-// CopyContext is the package-level CopyContext with this Copier's options.
-func (c *Copier) CopyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
-	if ctx == nil {
-		return 0, errors.New("zerocopy: CopyContext: nil Context")
-	}
-	if err := ctx.Err(); err != nil {
-		if dst == nil || src == nil {
-			return 0, nilArgError("CopyContext", dst == nil)
-		}
-		return 0, &opError{op: "CopyContext", err: err}
-	}
-	undo := wake(ctx, dst, src)
-	n, err := c.copy(ctx, "CopyContext", dst, src, -1, nil)
-	undo()
-	return n, ctxErr(ctx, "CopyContext", err)
+// CopyN copies n bytes (or until an error) from src to dst, like io.CopyN.
+// On return, written == n if and only if err == nil. If src ends first,
+// err is io.EOF. CopyN with n <= 0 copies nothing and returns (0, nil), as
+// io.CopyN does.
+func CopyN(dst io.Writer, src io.Reader, n int64) (written int64, err error) {
+	return defaultCopier.CopyN(context.Background(), dst, src, n)
 }
 
-// CopyN is the package-level CopyN with this Copier's options.
-func (c *Copier) CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
+// SendFile writes count bytes of f, starting at offset, to dst. A negative
+// count means until EOF.
+//
+// It never reads or moves f's own file offset, so any number of goroutines
+// may SendFile ranges of one shared *os.File at once. (This is Java's
+// FileChannel.transferTo(position, count, target).) The caller keeps
+// ownership of f and of dst; SendFile closes neither.
+//
+// If f ends before count bytes, SendFile returns the bytes written and an
+// error wrapping io.ErrUnexpectedEOF; that also covers a file truncated
+// during the transfer. A negative offset is an error. A dst without a
+// descriptor (a bytes.Buffer, say) is served with pread-based reads.
+//
+// sendfile(2) passes pages by reference: bytes of f overwritten before the
+// receiver has read them may arrive as the new bytes.
+func SendFile(dst io.Writer, f *os.File, offset, count int64) (written int64, err error) {
+	return defaultCopier.SendFile(context.Background(), dst, f, offset, count)
+}
+
+// Copy is the package-level Copy with this Copier's options, stopped by
+// ctx.
+//
+// A context that is done ends the copy with the exact count of bytes that
+// reached dst and an error for which errors.Is(err, ctx.Err()) holds
+// (context.Canceled or context.DeadlineExceeded). Cancellation is looked
+// at between bounded steps on every path: at most 8 MiB per
+// copy_file_range or sendfile call (BENCHMARKS.md, "What bounded calls
+// cost"), each pipe's worth of splice, each buffer of the buffered path. A
+// transfer waiting on a descriptor wakes at once: while the call runs, the
+// end of ctx sets a deadline in the past on src and dst where they take
+// deadlines (sockets, pipes); those deadlines are cleared (set to the zero
+// time) before the call returns. A blocking pipe, FIFO or terminal that
+// takes no deadline (a shell's stdin or stdout, an os.NewFile of an
+// inherited descriptor) is made non-blocking for the call and waited on
+// through the runtime's poller, so it wakes too; its file status flags are
+// restored on return. A regular file never waits.
+//
+// context.Background() (or any context that is never done) costs nothing:
+// the calls are then as large as the kernel takes.
+func (c *Copier) Copy(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
+	return c.copy(ctx, "Copy", dst, src, noLimit, nil)
+}
+
+// CopyN is the package-level CopyN with this Copier's options, stopped by
+// ctx as Copy is.
+func (c *Copier) CopyN(ctx context.Context, dst io.Writer, src io.Reader, n int64) (int64, error) {
 	if n <= 0 {
-		if dst == nil || src == nil {
-			return 0, nilArgError("CopyN", dst == nil)
+		if err := checkArgs(ctx, "CopyN", dst, src == nil); err != nil {
+			return 0, err
 		}
-		var t tally
-		c.observe(&t)
+		c.observe(&call{})
 		return 0, nil
 	}
-	written, err := c.copy(context.Background(), "CopyN", dst, src, n, nil)
+	written, err := c.copy(ctx, "CopyN", dst, src, n, nil)
 	if written == n {
 		return n, nil
 	}
@@ -106,17 +171,48 @@ func (c *Copier) CopyN(dst io.Writer, src io.Reader, n int64) (int64, error) {
 	return written, err
 }
 
-func nilArgError(op string, dst bool) error {
-	if dst {
-		return errors.New("zerocopy: " + op + ": nil destination io.Writer")
+// SendFile is the package-level SendFile with this Copier's options,
+// stopped by ctx as Copy is.
+func (c *Copier) SendFile(ctx context.Context, dst io.Writer, f *os.File, offset, count int64) (written int64, err error) {
+	switch err := checkArgs(ctx, "SendFile", dst, f == nil); {
+	case err != nil:
+		return 0, err
+	case offset < 0:
+		return 0, fmt.Errorf("zerocopy: SendFile: negative offset %d", offset)
+	case count == 0:
+		c.observe(&call{})
+		return 0, nil
+	case count < 0:
+		count = noLimit
 	}
-	return errors.New("zerocopy: " + op + ": nil source io.Reader")
+	written, err = c.run(ctx, "SendFile", dst, fileSource(f, offset, count), nil)
+	if err == nil && count != noLimit && written < count {
+		err = fmt.Errorf("zerocopy: SendFile: %w: %d of %d bytes from offset %d of %s",
+			io.ErrUnexpectedEOF, written, count, offset, f.Name())
+	}
+	return written, err
 }
 
-// copy is the entry of Copy, CopyN, CopyBuffer and CopyContext.
-func (c *Copier) copy(ctx context.Context, op string, dst io.Writer, src io.Reader, limit int64, buf []byte) (written int64, err error) {
-	if dst == nil || src == nil {
-		return 0, nilArgError(op, dst == nil)
+// checkArgs refuses a nil context, destination or source, naming op.
+func checkArgs(ctx context.Context, op string, dst io.Writer, noSrc bool) error {
+	switch {
+	case ctx == nil:
+		return errors.New("zerocopy: " + op + ": nil Context")
+	case dst == nil:
+		return errors.New("zerocopy: " + op + ": nil destination io.Writer")
+	case noSrc && op == "SendFile":
+		return errors.New("zerocopy: SendFile: nil *os.File")
+	case noSrc:
+		return errors.New("zerocopy: " + op + ": nil source io.Reader")
+	}
+	return nil
+}
+
+// copy is the entry of Copy, CopyN and CopyBuffer: src until EOF, or
+// limit bytes.
+func (c *Copier) copy(ctx context.Context, op string, dst io.Writer, src io.Reader, limit int64, buf []byte) (int64, error) {
+	if err := checkArgs(ctx, op, dst, src == nil); err != nil {
+		return 0, err
 	}
 	// A stand-in handed to a wrapper came back (a ReadFrom calling Copy on
 	// its receiver, a WriteTo calling Copy(w, itself)): continue the
@@ -127,270 +223,81 @@ func (c *Copier) copy(ctx context.Context, op string, dst io.Writer, src io.Read
 	if d, ok := dst.(*dstStandIn); ok {
 		return d.copyFrom(src, limit)
 	}
-	var t tally
-	t.prog, t.buf = c.newProgress(ctx), buf
-	defer c.observe(&t)
-	return c.copyT(dst, src, limit, &t, nil)
+	return c.run(ctx, op, dst, newSource(src, limit), buf)
 }
 
-// copy moves bytes from src to dst until EOF or, when limit >= 0, until
-// limit bytes have moved.
-// ch is the transfer's chain when a stand-in runs it (nil: none yet).
-func (c *Copier) copyT(dst io.Writer, src io.Reader, limit int64, t *tally, ch *chain) (written int64, err error) {
-	if n, err, ok := c.stdlib(dst, src, limit, t); ok {
+// run makes one call: it copies s to dst through the tries, under ctx,
+// and reports.
+func (c *Copier) run(ctx context.Context, op string, dst io.Writer, s source, buf []byte) (int64, error) {
+	k := call{c: c, buf: buf, prog: c.newProgress(ctx)}
+	if k.prog.context() == nil {
+		n, err := k.copy(dst, &s)
+		c.observe(&k)
 		return n, err
 	}
+	if err := ctx.Err(); err != nil {
+		c.observe(&k)
+		return 0, &opError{op: op, err: err}
+	}
+	dst, s, restore := interruptible(dst, s)
+	undo := wake(ctx, dst, s.holder)
+	n, err := k.copy(dst, &s)
+	undo()
+	restore()
+	c.observe(&k)
+	return n, ctxErr(ctx, op, err)
+}
 
-	// Look through the wrappers the stdlib's own fast paths skip
-	// (golang/go#61727): the fast path needs the descriptor and the range.
-	remain := limit
-	holder := any(src) // the value that may hold the source descriptor
-	off := int64(-1)   // explicit source offset; -1: the file's own offset
-	lr, _ := src.(*io.LimitedReader)
-	if lr != nil {
-		if lr.N <= 0 {
-			return 0, nil
-		}
-		remain = minLimit(remain, lr.N)
-		holder = lr.R
-	}
-	sr, _ := holder.(*io.SectionReader)
-	var srPos int64
-	if sr != nil {
-		ra, base, _ := sr.Outer()
-		// Size, not Outer's n: NewSectionReader turns an n that overflows
-		// base+n into "to the end of the offsets" (its limit), and so must
-		// we.
-		size := sr.Size()
-		srPos, _ = sr.Seek(0, io.SeekCurrent) // never fails for SeekCurrent
-		if srPos >= size {
-			return 0, nil
-		}
-		remain = minLimit(remain, size-srPos)
-		holder, off = ra, base+srPos
-		if off < 0 {
-			// A negative section offset is the ReaderAt's error to report
-			// ("negative offset"), never the "file's own offset" sentinel.
-			holder, sr = nil, nil
-		}
-	}
+// call is one call of Copy, CopyN, CopyBuffer or SendFile: what its tries
+// share, including the transfers that stand-ins continue (delegate.go).
+type call struct {
+	c        *Copier
+	prog     *progress // Progress and the context; nil: neither
+	buf      []byte    // CopyBuffer's buffer; nil: a pooled one
+	t        tally
+	dstAsked bool // the destination's ReadFrom was asked (each side at most once)
+	srcAsked bool // the source's WriteTo was asked
+}
 
-	n, done, err, used := c.directCopy(t.directDst(dst), holder, off, remain, t)
-	if !used {
-		if n, err, ok := c.delegate(dst, src, limit, t, ch); ok {
-			return n, err
-		}
-		n, done, err = fastCopy(dst, holder, off, remain, t)
+func (c *Copier) observe(k *call) {
+	k.prog.finish()
+	if c.Observe != nil {
+		c.Observe(k.t.report())
 	}
-	written = n
-	if n > 0 {
-		// Move the wrappers past what the kernel moved, so the fallback
-		// resumes at the exact next byte and the caller sees them advanced.
-		if lr != nil {
-			lr.N -= n
-		}
-		if sr != nil {
-			_, _ = sr.Seek(srPos+n, io.SeekStart)
-		}
-	}
-	if err != nil || done || (limit >= 0 && written == limit) {
-		return written, err
-	}
+}
 
-	r := src
-	if limit >= 0 {
-		r = &io.LimitedReader{R: src, N: limit - written}
+// copy moves s to dst. It is the whole policy: an ordered list of tries,
+// as net.TCPConn's readFrom has (splice, then sendfile, then the generic
+// copy). Each try returns (n, handled, err): handled means the transfer is
+// over (the range moved, EOF, or err, which always comes handled);
+// otherwise the next try continues at the exact next byte of s, which the
+// try has moved past the n bytes it moved.
+func (k *call) copy(dst io.Writer, s *source) (int64, error) {
+	if s.remain <= 0 {
+		return 0, nil
 	}
-	m, err := c.buffered(dst, r, isFile(holder), t)
-	if m > 0 && t.zero {
-		t.note(errZeroBeforeEOF)
+	// The standard library's own fast path for its concrete pairs, off
+	// Linux (stdlib.go).
+	if n, handled, err := k.stdlib(dst, s); handled {
+		return n, err
 	}
-	return written + m, err
+	// A huge regular file, read with O_DIRECT (direct.go).
+	if n, handled, err := k.direct(dst, s); handled {
+		return n, err
+	}
+	// A wrapper without a descriptor, asked through its ReadFrom or
+	// WriteTo with a stand-in for the other side (delegate.go).
+	if n, handled, err := k.delegate(dst, s); handled {
+		return n, err
+	}
+	// copy_file_range, sendfile, splice (kernel_linux.go).
+	n, handled, err := k.kernel(dst, s)
+	if handled {
+		return n, err
+	}
+	// The rest, from the exact next byte, through a buffer (buffered.go).
+	m, _, err := k.buffered(dst, s)
+	return n + m, err
 }
 
 var errZeroBeforeEOF = errors.New("zerocopy: the kernel returned 0 bytes before the end of the file")
-
-func minLimit(limit, n int64) int64 {
-	if limit < 0 || n < limit {
-		return n
-	}
-	return limit
-}
-
-func isFile(v any) bool {
-	_, ok := v.(*os.File)
-	return ok
-}
-
-// SendFile is the package-level SendFile with this Copier's options.
-func (c *Copier) SendFile(dst io.Writer, f *os.File, offset, count int64) (written int64, err error) {
-	switch {
-	case dst == nil:
-		return 0, nilArgError("SendFile", true)
-	case f == nil:
-		return 0, errors.New("zerocopy: SendFile: nil *os.File")
-	case offset < 0:
-		return 0, fmt.Errorf("zerocopy: SendFile: negative offset %d", offset)
-	case count == 0:
-		var t tally
-		c.observe(&t)
-		return 0, nil
-	}
-	var t tally
-	t.prog = c.newProgress(context.Background())
-	defer c.observe(&t)
-
-	if count < 0 {
-		count = -1
-	}
-	written, err = c.sendFileT(dst, f, offset, count, &t, nil)
-	if err == nil && count >= 0 && written < count {
-		err = fmt.Errorf("zerocopy: SendFile: %w: %d of %d bytes from offset %d of %s",
-			io.ErrUnexpectedEOF, written, count, offset, f.Name())
-	}
-	return written, err
-}
-
-// sendFileT moves count bytes of f from offset (count -1: to EOF) to dst.
-// A short count with a nil error means f ended.
-func (c *Copier) sendFileT(dst io.Writer, f *os.File, offset, count int64, t *tally, ch *chain) (written int64, err error) {
-	n, done, err, used := c.directCopy(t.directDst(dst), f, offset, count, t)
-	if !used {
-		if rf, ok := delegableDst(dst, ch); ok && enter(dst) {
-			defer leave(dst)
-			return c.delegateDst(rf, dst, &srcStandIn{f: f, off: offset, limit: count}, t, ch)
-		}
-		n, done, err = fastCopy(dst, f, offset, count, t)
-	}
-	written = n
-	if err == nil && !done && written != count {
-		// pread from the exact next byte: f's offset is never touched.
-		var m int64
-		m, err = c.buffered(dst, io.NewSectionReader(f, offset+written, sectionSize(offset+written, count-written)), true, t)
-		if m > 0 && t.zero {
-			t.note(errZeroBeforeEOF)
-		}
-		written += m
-	}
-	return written, err
-}
-
-// sectionSize is the size of a section of count bytes from off (count < 0:
-// to the end of the offsets).
-func sectionSize(off, count int64) int64 {
-	if count < 0 {
-		return math.MaxInt64 - off
-	}
-	return count
-}
-
-// directDst is the destination the direct-I/O path writes to: dst itself,
-// or dst behind a counter when the call reports progress or has a context.
-func (t *tally) directDst(dst io.Writer) io.Writer {
-	if t.prog == nil {
-		return dst
-	}
-	return &progressWriter{w: dst, p: t.prog}
-}
-
-// directCopy streams a regular-file source at least c.DirectIOThreshold
-// bytes large through a direct-I/O Reader. used is false when it did not
-// apply (no threshold, a smaller or non-regular source, O_DIRECT refused at
-// open, or the first direct read failed before any byte moved): the usual
-// paths then run, from the same byte, and t records why.
-func (c *Copier) directCopy(dst io.Writer, src any, off, remain int64, t *tally) (n int64, done bool, err error, used bool) {
-	f, ok := src.(*os.File)
-	if c.DirectIOThreshold <= 0 || !ok || remain == 0 {
-		return 0, false, nil, false
-	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() < c.DirectIOThreshold {
-		return 0, false, nil, false
-	}
-	g, err := directio.ReopenDirect(f)
-	if err != nil {
-		t.note(err)
-		return 0, false, nil, false
-	}
-	defer g.Close()
-	start := off
-	if start < 0 {
-		if start, err = f.Seek(0, io.SeekCurrent); err != nil {
-			return 0, false, nil, false
-		}
-	}
-	if _, err := g.Seek(start, io.SeekStart); err != nil {
-		return 0, false, nil, false
-	}
-	r, err := directio.NewReader(g, nil)
-	if err != nil {
-		t.note(err)
-		return 0, false, nil, false
-	}
-	rw := &recordWriter{w: dst}
-	lw := &limitWriter{w: rw, left: remain}
-	n, err = r.WriteTo(lw)
-	_ = r.Close()
-	if err == errLimit {
-		err = nil
-	}
-	if n == 0 && err != nil && rw.err == nil {
-		// The O_DIRECT open succeeded but the first read failed (EINVAL,
-		// EOPNOTSUPP or EIO: FUSE, some overlay and network filesystems
-		// take O_DIRECT at open and refuse the reads). Nothing has moved
-		// and f's offset is untouched: the usual paths run from the same
-		// byte, and report the error themselves if it is real.
-		t.note(err)
-		return 0, false, nil, false
-	}
-	t.bytes[MethodDirectIO] += n
-	if err == nil {
-		t.finished, t.ran = MethodDirectIO, true
-	}
-	if off < 0 && n > 0 {
-		if _, serr := f.Seek(start+n, io.SeekStart); serr != nil && err == nil {
-			err = serr
-		}
-	}
-	return n, err == nil, err, true
-}
-
-// recordWriter passes writes on to w and keeps w's first error, so that a
-// failure of the destination is told apart from a failure of the source.
-type recordWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (r *recordWriter) Write(p []byte) (int, error) {
-	n, err := r.w.Write(p)
-	if err != nil && r.err == nil {
-		r.err = err
-	}
-	return n, err
-}
-
-// limitWriter passes on at most left bytes (left < 0: all), then stops the
-// writer feeding it with errLimit.
-type limitWriter struct {
-	w    io.Writer
-	left int64
-}
-
-var errLimit = errors.New("zerocopy: limit reached")
-
-func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.left < 0 {
-		return l.w.Write(p)
-	}
-	short := int64(len(p)) > l.left
-	if short {
-		p = p[:l.left]
-	}
-	n, err := l.w.Write(p)
-	l.left -= int64(n)
-	if err == nil && (short || l.left == 0) {
-		err = errLimit
-	}
-	return n, err
-}

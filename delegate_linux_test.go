@@ -42,7 +42,7 @@ func TestCopyContextWakesThroughWrappers(t *testing.T) {
 				_, err = br.Peek(10)
 				require.NoError(t, err)
 				dst := testutil.File(t, t.TempDir(), "dst", nil)
-				n, err := zerocopy.CopyContext(ctx(), dst, br)
+				n, err := new(zerocopy.Copier).Copy(ctx(), dst, br)
 				// The deadline set to wake the call is cleared again.
 				require.NoError(t, s.SetReadDeadline(time.Time{}))
 				_, werr := c.Write([]byte("x"))
@@ -61,7 +61,7 @@ func TestCopyContextWakesThroughWrappers(t *testing.T) {
 				a, _ := testutil.TCPPair(t)
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(21, 64<<20))
 				bw := bufio.NewWriter(a)
-				n, err := zerocopy.CopyContext(ctx(), bw, src)
+				n, err := new(zerocopy.Copier).Copy(ctx(), bw, src)
 				return n, testutil.Offset(t, src), err
 			},
 		},
@@ -138,7 +138,7 @@ func TestDelegatePartialFailure(t *testing.T) {
 			}
 			var rep zerocopy.Report
 			c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-			n, err := c.Copy(&errWrapper{c: a, half: half}, src)
+			n, err := c.Copy(bg, &errWrapper{c: a, half: half}, src)
 			require.ErrorIs(t, err, errWrapperFailed)
 			require.Equal(t, half, n, "count")
 			require.Equal(t, half, testutil.Offset(t, f), "source offset")
@@ -171,7 +171,7 @@ func TestBufferedBytesFirst(t *testing.T) {
 			bw := bufio.NewWriter(a)
 			_, _ = bw.Write(head)
 			f := testutil.File(t, t.TempDir(), "src", data)
-			n, err := c.SendFile(bw, f, 4097, 300000)
+			n, err := c.SendFile(bg, bw, f, 4097, 300000)
 			require.NoError(t, bw.Flush())
 			require.NoError(t, a.CloseWrite())
 			return got(), n, err
@@ -183,7 +183,7 @@ func TestBufferedBytesFirst(t *testing.T) {
 			f := testutil.File(t, t.TempDir(), "src", data)
 			_, err := f.Seek(4097, io.SeekStart)
 			require.NoError(t, err)
-			n, err := c.CopyN(bw, f, 300000)
+			n, err := c.CopyN(bg, bw, f, 300000)
 			require.NoError(t, bw.Flush())
 			return testutil.ReadFile(t, dst.Name()), n, err
 		}},
@@ -198,7 +198,7 @@ func TestBufferedBytesFirst(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Length", strconv.Itoa(len(want)))
 				_, _ = w.Write(head)
-				n, err := c.Copy(w, sr)
+				n, err := c.Copy(bg, w, sr)
 				done <- result{n, err}
 			}))
 			defer srv.Close()
@@ -270,7 +270,7 @@ func TestValueWrappers(t *testing.T) {
 		{"file -> value conn wrapper", zerocopy.MethodSendfile, func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error) {
 			a, b := testutil.TCPPair(t)
 			got := testutil.Collect(t, b)
-			n, err := c.Copy(valueConn{c: a, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
+			n, err := c.Copy(bg, valueConn{c: a, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
 			require.NoError(t, a.CloseWrite())
 			return got(), n, err
 		}},
@@ -278,13 +278,13 @@ func TestValueWrappers(t *testing.T) {
 			a, b := testutil.TCPPair(t)
 			wait := testutil.Feed(a, data)
 			dst := testutil.File(t, t.TempDir(), "dst", nil)
-			n, err := c.Copy(dst, valueConn{c: b, calls: calls})
+			n, err := c.Copy(bg, dst, valueConn{c: b, calls: calls})
 			require.NoError(t, wait())
 			return testutil.ReadFile(t, dst.Name()), n, err
 		}},
 		{"file -> value ReadFrom calling Copy on itself", zerocopy.MethodBuffered, func(t *testing.T, c *zerocopy.Copier, calls *int) ([]byte, int64, error) {
 			var buf bytes.Buffer
-			n, err := c.Copy(valueSelf{buf: &buf, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
+			n, err := c.Copy(bg, valueSelf{buf: &buf, calls: calls}, testutil.File(t, t.TempDir(), "src", data))
 			return buf.Bytes(), n, err
 		}},
 	} {

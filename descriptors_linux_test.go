@@ -26,7 +26,7 @@ func TestUnixDatagramNotStreamed(t *testing.T) {
 	a, b := testutil.UnixPair(t, "unixgram")
 	var rep zerocopy.Report
 	c := zerocopy.Copier{BufferSize: 1000, Observe: func(r zerocopy.Report) { rep = r }}
-	n, err := c.Copy(a, src)
+	n, err := c.Copy(bg, a, src)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
 	require.Equal(t, zerocopy.MethodBuffered, rep.Method)
@@ -49,7 +49,7 @@ func TestDevFull(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = full.Close() })
 	var rep zerocopy.Report
-	n, err := observed(&rep).Copy(full, src)
+	n, err := observed(&rep).Copy(bg, full, src)
 	require.ErrorIs(t, err, syscall.ENOSPC)
 	require.Zero(t, n)
 	require.Zero(t, rep.Bytes)

@@ -61,9 +61,9 @@ func TestDirectIOReadFallback(t *testing.T) {
 						c := zerocopy.Copier{DirectIOThreshold: 1 << 20, Observe: func(r zerocopy.Report) { rep = r }}
 						var n int64
 						if api == "Copy" {
-							n, err = c.Copy(dst, src)
+							n, err = c.Copy(bg, dst, src)
 						} else {
-							n, err = c.SendFile(dst, src, start, -1)
+							n, err = c.SendFile(bg, dst, src, start, -1)
 						}
 						arrived := got()
 						require.Positive(t, reads(), "the direct path read")

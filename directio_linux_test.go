@@ -59,7 +59,7 @@ func TestDirectIOThreshold(t *testing.T) {
 				}
 				var rep zerocopy.Report
 				c := zerocopy.Copier{DirectIOThreshold: tc.threshold, Observe: func(r zerocopy.Report) { rep = r }}
-				n, err := c.Copy(dst, src)
+				n, err := c.Copy(bg, dst, src)
 				require.NoError(t, err)
 				require.Equal(t, int64(size-7), n)
 				require.Equal(t, int64(size), testutil.Offset(t, src))
@@ -86,7 +86,7 @@ func TestDirectIOSendFileAndLimits(t *testing.T) {
 			var b bytes.Buffer
 			var rep zerocopy.Report
 			c.Observe = func(r zerocopy.Report) { rep = r }
-			n, err := c.SendFile(&b, f, tc.off, tc.count)
+			n, err := c.SendFile(bg, &b, f, tc.off, tc.count)
 			want := data[tc.off:]
 			if tc.count >= 0 && tc.count < int64(len(want)) {
 				want = want[:tc.count]
@@ -105,7 +105,7 @@ func TestDirectIOSendFileAndLimits(t *testing.T) {
 	// CopyN and a LimitedReader through the direct path.
 	lr := &io.LimitedReader{R: f, N: 3<<20 + 1}
 	var b bytes.Buffer
-	n, err := c.CopyN(&b, lr, 2<<20+3)
+	n, err := c.CopyN(bg, &b, lr, 2<<20+3)
 	require.NoError(t, err)
 	require.Equal(t, int64(2<<20+3), n)
 	require.Equal(t, int64(3<<20+1-(2<<20+3)), lr.N)

@@ -136,7 +136,7 @@ func TestCopyMatrixWrapped(t *testing.T) {
 								dst = bw
 							}
 							var err error
-							n, err = c.Copy(dst, src)
+							n, err = c.Copy(bg, dst, src)
 							require.NoError(t, err)
 							if bw != nil {
 								require.NoError(t, bw.Flush())
@@ -180,7 +180,7 @@ func copyToResponse(t *testing.T, c *zerocopy.Copier, src io.Reader, size int) (
 	done := make(chan result, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(size))
-		n, err := c.Copy(w, src)
+		n, err := c.Copy(bg, w, src)
 		done <- result{n, err}
 	}))
 	defer srv.Close()

@@ -216,7 +216,7 @@ func TestCopyMatrix(t *testing.T) {
 					dst, arrived := d.make(t)
 					var rep zerocopy.Report
 					c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-					n, err := c.Copy(dst, src)
+					n, err := c.Copy(bg, dst, src)
 					require.NoError(t, err)
 					require.Equal(t, int64(size), n, "count")
 					checkSrc(t, n)

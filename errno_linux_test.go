@@ -73,7 +73,7 @@ func TestFaultsCopyFileRange(t *testing.T) {
 			src := testutil.File(t, t.TempDir(), "src", data)
 			dst := testutil.File(t, t.TempDir(), "dst", nil)
 			var rep zerocopy.Report
-			n, err := observed(&rep).Copy(dst, src)
+			n, err := observed(&rep).Copy(bg, dst, src)
 			got := testutil.ReadFile(t, dst.Name())
 			require.Equal(t, n, int64(len(got)), "the count is what reached the file")
 			require.Equal(t, n, testutil.Offset(t, src), "source offset at the exact next byte")
@@ -132,7 +132,7 @@ func TestFaultsSendfile(t *testing.T) {
 				dst, got = c, func() []byte { testutil.CloseWrite(t, c); return collect() }
 			}
 			var rep zerocopy.Report
-			n, err := observed(&rep).Copy(dst, src)
+			n, err := observed(&rep).Copy(bg, dst, src)
 			arrived := got()
 			require.Equal(t, n, int64(len(arrived)), "the count is what reached the peer")
 			require.Equal(t, n, testutil.Offset(t, src), "source offset at the exact next byte")
@@ -173,7 +173,7 @@ func TestFaultsChain(t *testing.T) {
 	require.NoError(t, err)
 	dst := testutil.File(t, t.TempDir(), "dst", nil)
 	var rep zerocopy.Report
-	n, err := observed(&rep).Copy(dst, src)
+	n, err := observed(&rep).Copy(bg, dst, src)
 	require.NoError(t, err)
 	require.Equal(t, int64(faultSize-1), n)
 	testutil.RequireBytes(t, data[1:], testutil.ReadFile(t, dst.Name()))
@@ -223,7 +223,7 @@ func TestSpliceFallbackResumes(t *testing.T) {
 			out := testutil.File(t, t.TempDir(), "dst", nil)
 			lr := &io.LimitedReader{R: s, N: int64(len(data)) - 5}
 			var rep zerocopy.Report
-			n, err := observed(&rep).Copy(out, lr)
+			n, err := observed(&rep).Copy(bg, out, lr)
 			require.NoError(t, err)
 			require.Equal(t, int64(len(data))-5, n)
 			require.Zero(t, lr.N)

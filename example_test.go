@@ -82,7 +82,7 @@ func ExampleCopier() {
 	}
 	// Neither side has a descriptor: the buffered path, on every platform.
 	var dst strings.Builder
-	if _, err := c.Copy(&dst, strings.NewReader("no descriptors here")); err != nil {
+	if _, err := c.Copy(bg, &dst, strings.NewReader("no descriptors here")); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(dst.String())

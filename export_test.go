@@ -13,7 +13,8 @@ func StdlibPair(goos string, dst, src any) bool {
 	if w == nil || r == nil {
 		return false
 	}
-	_, _, _, ok := stdlibPair(platformPaths[goos], w, r)
+	s := newSource(r, noLimit)
+	_, _, ok := stdlibPair(platformPaths[goos], w, &s)
 	return ok
 }
 

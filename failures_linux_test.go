@@ -117,7 +117,7 @@ func TestSlowReader(t *testing.T) {
 		}
 	}()
 	var rep zerocopy.Report
-	n, err := observed(&rep).SendFile(c, f, 0, -1)
+	n, err := observed(&rep).SendFile(bg, c, f, 0, -1)
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
 	require.NoError(t, c.CloseWrite())
@@ -146,7 +146,7 @@ func TestNoBusyLoopNonPollable(t *testing.T) {
 	}()
 	before := testutil.ProcessCPU()
 	var rep zerocopy.Report
-	n, err := observed(&rep).SendFile(w, f, 0, -1)
+	n, err := observed(&rep).SendFile(bg, w, f, 0, -1)
 	used := testutil.ProcessCPU() - before
 	require.NoError(t, err)
 	require.Equal(t, int64(len(data)), n)
@@ -171,7 +171,7 @@ func TestODirectDestinationCount(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = dst.Close() })
 	var rep zerocopy.Report
-	n, err := observed(&rep).Copy(dst, src)
+	n, err := observed(&rep).Copy(bg, dst, src)
 	got := testutil.ReadFile(t, path)
 	t.Logf("n=%d err=%v method=%v fallback=%v", n, err, rep.Method, rep.Fallback)
 	require.Equal(t, n, int64(len(got)), "the count is what is on disk")

@@ -1,6 +1,7 @@
 package zerocopy_test
 
 import (
+	"context"
 	"net"
 	"os"
 	"testing"
@@ -22,6 +23,9 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// bg is the context of the Copier calls that have none of their own.
+var bg = context.Background()
 
 // net_ErrClosed is net.ErrClosed for tests that also build where they do
 // not otherwise import net.

@@ -58,10 +58,10 @@ func TestStdlibDelegation(t *testing.T) {
 		var err error
 		want := data
 		if limit < 0 {
-			n, err = c.Copy(a, src)
+			n, err = c.Copy(bg, a, src)
 		} else {
 			lr := &io.LimitedReader{R: src, N: limit + 5}
-			n, err = c.CopyN(a, lr, limit)
+			n, err = c.CopyN(bg, a, lr, limit)
 			want = data[:limit]
 			require.Equal(t, int64(5), lr.N)
 		}

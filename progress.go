@@ -105,16 +105,14 @@ func (pw *progressWriter) Write(b []byte) (int, error) {
 type readDeadliner interface{ SetReadDeadline(time.Time) error }
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 
-// wake makes ctx's end wake a transfer waiting on src or dst: it sets a
-// deadline in the past on the values that take deadlines (sockets, pipes;
-// a regular file never waits). The returned function undoes it: if ctx
-// ended, the deadlines it set are cleared.
-func wake(ctx context.Context, dst io.Writer, src io.Reader) (undo func()) {
+// wake makes ctx's end wake a transfer waiting on src (the value holding
+// the source descriptor) or dst: it sets a deadline in the past on the
+// values that take deadlines (sockets, pipes; a regular file never waits).
+// The returned function undoes it: if ctx ended, the deadlines it set are
+// cleared.
+func wake(ctx context.Context, dst io.Writer, src any) (undo func()) {
 	if ctx == nil || ctx.Done() == nil {
 		return func() {}
-	}
-	if lr, ok := src.(*io.LimitedReader); ok {
-		src = lr.R
 	}
 	rd, _ := src.(readDeadliner)
 	wd, _ := dst.(writeDeadliner)

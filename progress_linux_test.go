@@ -68,7 +68,7 @@ func TestProgress(t *testing.T) {
 				Observe:  func(r zerocopy.Report) { rep = r },
 			}
 			start := time.Now()
-			n, err := c.Copy(dst, src)
+			n, err := c.Copy(bg, dst, src)
 			elapsed := time.Since(start)
 			require.NoError(t, err)
 			require.Equal(t, int64(len(data)), n)
@@ -95,7 +95,7 @@ func TestCopyContextCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			c := zerocopy.Copier{Progress: func(int64) { cancel() }}
-			n, err := c.CopyContext(ctx, dst, src)
+			n, err := c.Copy(ctx, dst, src)
 			require.ErrorIs(t, err, context.Canceled)
 			require.Less(t, n, int64(len(data)), "stopped early")
 			arrived := got()
@@ -126,7 +126,7 @@ func TestCopyContextWakesWait(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
-			n, err := zerocopy.CopyContext(ctx, dst, s)
+			n, err := new(zerocopy.Copier).Copy(ctx, dst, s)
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			require.Equal(t, int64(len("first bytes")), n)
 			require.Equal(t, "first bytes", string(got()))
@@ -143,7 +143,7 @@ func TestCopyContextWakesWait(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		dst := testutil.File(t, t.TempDir(), "dst", nil)
-		n, err := zerocopy.CopyContext(ctx, dst, testutil.File(t, t.TempDir(), "src", []byte("x")))
+		n, err := new(zerocopy.Copier).Copy(ctx, dst, testutil.File(t, t.TempDir(), "src", []byte("x")))
 		require.ErrorIs(t, err, context.Canceled)
 		require.Zero(t, n)
 	})

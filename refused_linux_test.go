@@ -33,7 +33,7 @@ func TestPipe2Refused(t *testing.T) {
 			faults := testutil.Inject(t, testutil.Pipe2, testutil.Fault{Errno: errno})
 			var rep zerocopy.Report
 			cp := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-			n, err := cp.Copy(dst, s)
+			n, err := cp.Copy(bg, dst, s)
 			require.NoError(t, err)
 			require.NoError(t, wait())
 			require.Equal(t, int64(len(data)), n)
@@ -107,7 +107,7 @@ func rlimitChild() {
 	}()
 	var rep zerocopy.Report
 	c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-	n, err := c.Copy(dst, lnS)
+	n, err := c.Copy(bg, dst, lnS)
 	// Read back through the open descriptor: the limit leaves none to open.
 	h := sha256.New()
 	if _, rerr := io.Copy(h, io.NewSectionReader(dst, 0, 1<<40)); rerr != nil {
@@ -132,7 +132,7 @@ func TestProbeRefusedReported(t *testing.T) {
 		{"copy_file_range", func(t *testing.T) { testutil.Inject(t, testutil.CopyFileRange, testutil.Fault{Errno: syscall.EPERM}) }, "copy_file_range",
 			func(t *testing.T, c *zerocopy.Copier) error {
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(24, 100000))
-				_, err := c.Copy(testutil.File(t, t.TempDir(), "dst", nil), src)
+				_, err := c.Copy(bg, testutil.File(t, t.TempDir(), "dst", nil), src)
 				return err
 			}, zerocopy.MethodSendfile},
 		{"sendfile", func(t *testing.T) { testutil.Inject(t, testutil.Sendfile, testutil.Fault{Errno: syscall.ENOSYS}) }, "sendfile",
@@ -140,7 +140,7 @@ func TestProbeRefusedReported(t *testing.T) {
 				src := testutil.File(t, t.TempDir(), "src", testutil.Data(24, 100000))
 				a, b := testutil.TCPPair(t)
 				got := testutil.Collect(t, b)
-				_, err := c.Copy(a, src)
+				_, err := c.Copy(bg, a, src)
 				require.NoError(t, a.CloseWrite())
 				require.Len(t, got(), 100000)
 				return err
@@ -149,7 +149,7 @@ func TestProbeRefusedReported(t *testing.T) {
 			func(t *testing.T, c *zerocopy.Copier) error {
 				a, b := testutil.TCPPair(t)
 				wait := testutil.Feed(a, testutil.Data(24, 100000))
-				_, err := c.Copy(testutil.File(t, t.TempDir(), "dst", nil), b)
+				_, err := c.Copy(bg, testutil.File(t, t.TempDir(), "dst", nil), b)
 				require.NoError(t, wait())
 				return err
 			}, zerocopy.MethodBuffered},

@@ -199,20 +199,29 @@ func (rl *relay) watch() {
 	rl.timer.Reset(step)
 }
 
+// bufferSize is the buffer of a direction that cannot splice.
+func (r *Relayer) bufferSize() int {
+	if r.BufferSize > 0 {
+		return r.BufferSize
+	}
+	return defaultStreamBuffer
+}
+
 // direction moves src to dst until EOF or an error, then half-closes dst
 // (EOF) or ends the relay (error). It returns the bytes dst accepted.
 func (rl *relay) direction(aToB bool, dst, src net.Conn, side io.Writer, moved *atomic.Int64) int64 {
 	var t tally
 	n, err := relaySplice(dst, src, side, moved, &t)
-	if err == nil && !t.ran {
-		var m int64
+	if err == nil && !t.ended {
 		var w io.Writer = &countingWriter{w: dst, n: moved}
 		if side != nil {
 			w = io.MultiWriter(w, side)
 		}
-		c := Copier{BufferSize: rl.r.BufferSize}
-		m, err = c.buffered(w, src, false, &t)
-		n += m
+		bp := getBuffer(rl.r.bufferSize())
+		m, berr := copyBuffer(w, src, *bp, nil)
+		putBuffer(bp)
+		t.add(MethodBuffered, m)
+		n, err = n+m, berr
 	}
 	if rl.r.Observe != nil || rl.r.ObserveDirection != nil {
 		rep := t.report()

@@ -30,7 +30,7 @@ func countFDs() (fds, pipes int) {
 
 // pipesHeld is the count of pipes zerocopy's transfers hold right now.
 func pipesHeld() int64 {
-	_, _, held := splicer.Stats()
+	_, held := splicer.Stats()
 	return held
 }
 

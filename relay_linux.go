@@ -14,7 +14,7 @@ import (
 )
 
 // relaySplice splices src to dst until EOF, an error, or a fallback. When
-// it returns a nil error with t.ran false, the caller goes on with the
+// it returns a nil error with t.ended false, the caller goes on with the
 // buffered path at the exact next byte (bytes in the pipe were written to
 // dst first).
 //
@@ -26,41 +26,24 @@ func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tall
 		t.note(why)
 		return 0, nil
 	}
-	srcRC, ok := sys.RawConn(src)
-	if !ok {
+	s, err := splicer.Open(src, false)
+	if err != nil || (s.Kind != sys.KindStream && s.Kind != sys.KindPipe) {
 		return 0, nil
 	}
-	drc, ok := sys.RawConn(dst)
-	if !ok {
+	d, err := splicer.Open(dst, true)
+	if err != nil {
 		return 0, nil
 	}
-	sst, err := sys.Inspect(srcRC, true)
-	if err != nil || (sst.Kind != sys.KindStream && sst.Kind != sys.KindPipe) {
-		return 0, nil
-	}
-	dk, dnb := sys.KindStream, true // net's conns are non-blocking
-	if _, ok := dst.(*net.TCPConn); !ok {
-		dst, err := sys.Inspect(drc, true)
-		if err != nil || !splicer.Spliceable(dst, true) {
-			return 0, nil
-		}
-		dk, dnb = dst.Kind, dst.Nonblock
-	}
-	d := splicer.End{RC: drc, Kind: dk, Nonblock: dnb, W: dst, Moved: func(n int64) error { moved.Add(n); return nil }}
-	s := splicer.End{RC: srcRC, Kind: sst.Kind, Nonblock: sst.Nonblock}
+	d.Moved = func(n int64) error { moved.Add(n); return nil }
 	var res splicer.Result
 	if side == nil {
-		res, err = splicer.Transfer(d, s, -1)
+		res, err = splicer.Transfer(d, s, sys.NoLimit)
 	} else {
-		src, ok := sys.RawConn(side)
-		if !ok {
+		e, oerr := splicer.Open(side, true)
+		if oerr != nil {
 			return 0, nil
 		}
-		st, serr := sys.Inspect(src, true)
-		if serr != nil || !splicer.Spliceable(st, true) {
-			return 0, nil
-		}
-		res, err = splicer.Tee(d, splicer.End{RC: src, Kind: st.Kind, W: side}, s, -1)
+		res, err = splicer.Tee(d, e, s, sys.NoLimit)
 		if err != nil && res.N == 0 && res.Side == 0 && errors.Is(err, ErrUnsupported) {
 			t.note(err) // no pipe to be had: nothing consumed
 			return 0, nil
@@ -69,6 +52,6 @@ func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tall
 			err = fmt.Errorf("zerocopy: Relay: the tee got %d bytes, b %d", res.Side, res.N)
 		}
 	}
-	t.noteSplice(res, err)
+	t.addSplice(res, err)
 	return res.N, err
 }

@@ -42,7 +42,7 @@ func pipeFDs(t *testing.T) int {
 
 func requireNoPipesHeld(t *testing.T) {
 	t.Helper()
-	require.Eventually(t, func() bool { _, _, held := splicer.Stats(); return held == 0 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { _, held := splicer.Stats(); return held == 0 }, 5*time.Second, 5*time.Millisecond)
 }
 
 // TestRelayFaults injects errors into the splice calls of the client ->

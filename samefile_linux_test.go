@@ -47,7 +47,7 @@ func TestCopyFileItself(t *testing.T) {
 			require.NoError(t, err)
 			var rep zerocopy.Report
 			c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-			n, err := c.Copy(tc.dst(t, f), f)
+			n, err := c.Copy(bg, tc.dst(t, f), f)
 			require.NoError(t, err)
 			require.Equal(t, int64(len(data)), n)
 			require.Equal(t, data+data, string(testutil.ReadFile(t, f.Name())))

@@ -57,7 +57,7 @@ func ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 // DirectIOThreshold applies to the file.
 func (c *Copier) ServeContent(w http.ResponseWriter, r *http.Request, name string, modtime time.Time, f *os.File) {
 	send := func(off, n int64) error {
-		_, err := c.SendFile(w, f, off, n)
+		_, err := c.SendFile(r.Context(), w, f, off, n)
 		return err
 	}
 	serveContent(w, r, name, modtime, f, send)

@@ -189,19 +189,21 @@ func httpGet(t *testing.T, url string) []byte {
 func TestWrappers(t *testing.T) {
 	data := testutil.Data(11, wrapperSize)
 	for _, tc := range wrapperCases() {
-		for _, how := range []string{"Copy", "CopyBuffer", "CopyN"} {
+		for _, how := range []string{"Copy", "BufferSize", "CopyN"} {
 			t.Run(tc.name+"/"+how, func(t *testing.T) {
 				var rep zerocopy.Report
 				reports := 0
 				c := &zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r; reports++ }}
 				copy := func(dst io.Writer, src io.Reader) (int64, error) {
 					switch how {
-					case "CopyBuffer":
-						return c.CopyBuffer(dst, src, make([]byte, 3000))
+					case "BufferSize":
+						small := *c
+						small.BufferSize = 3000
+						return small.Copy(bg, dst, src)
 					case "CopyN":
-						return c.CopyN(dst, src, int64(len(data)))
+						return c.CopyN(bg, dst, src, int64(len(data)))
 					}
-					return c.Copy(dst, src)
+					return c.Copy(bg, dst, src)
 				}
 				got, want, n, err := tc.run(t, copy, data)
 				require.NoError(t, err)
@@ -264,7 +266,7 @@ func TestSendFileResponseWriter(t *testing.T) {
 				var rep zerocopy.Report
 				c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
 				w.Header().Set("Content-Length", strconv.FormatInt(tc.n, 10))
-				n, err := c.SendFile(w, f, tc.off, tc.n)
+				n, err := c.SendFile(bg, w, f, tc.off, tc.n)
 				done <- res{n, err, rep}
 			}))
 			defer srv.Close()

@@ -33,11 +33,17 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return nil, fmt.Errorf("directio: OpenFile %s: the %s filesystem refuses O_DIRECT: %w", name, fsName(g), ErrUnsupported)
 }
 
-// ReopenDirect opens f's file again with O_DIRECT, read-only, through
-// /proc/self/fd: a new descriptor with its own offset (at 0) and flags, so
-// f's own flags are never touched. The new *os.File carries f's name, so
-// its errors name the caller's file. The caller closes it.
-func ReopenDirect(f *os.File) (*os.File, error) {
+// ReopenDirect opens f's file again with O_DIRECT through /proc/self/fd,
+// with the access mode flag (os.O_RDONLY, os.O_WRONLY or os.O_RDWR; other
+// flags are refused): a new descriptor with its own offset (at 0) and
+// flags, so f's own flags are never touched. Opening by path checks the
+// file's permissions again: a read-only file cannot be reopened for
+// writing. The new *os.File carries f's name, so its errors name the
+// caller's file. The caller owns it and closes it; f stays the caller's.
+func ReopenDirect(f *os.File, flag int) (*os.File, error) {
+	if flag&^(os.O_RDONLY|os.O_WRONLY|os.O_RDWR) != 0 {
+		return nil, fmt.Errorf("directio: ReopenDirect %s: flag %#x is not an access mode", f.Name(), flag)
+	}
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), err)
@@ -46,7 +52,7 @@ func ReopenDirect(f *os.File) (*os.File, error) {
 	if err := rc.Control(func(fd uintptr) { path = "/proc/self/fd/" + strconv.Itoa(int(fd)) }); err != nil {
 		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), err)
 	}
-	fd, err := sys.OpenFlags(path, os.O_RDONLY|sys.O_DIRECT, 0)
+	fd, err := sys.OpenFlags(path, flag|sys.O_DIRECT, 0)
 	if err != nil {
 		return nil, fmt.Errorf("directio: ReopenDirect %s: %w", f.Name(), os.NewSyscallError("open", err))
 	}

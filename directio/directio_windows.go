@@ -54,12 +54,24 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return g, nil
 }
 
-// ReopenDirect opens f's file again read-only with FILE_FLAG_NO_BUFFERING
-// (ReOpenFile): a new handle with its own file object, so its own position
-// (at 0) and flags; f's are never touched. The new *os.File carries f's
-// name. The caller closes it.
-func ReopenDirect(f *os.File) (*os.File, error) {
-	g, err := sys.Reopen(f, sys.GENERIC_READ, share|sys.FILE_SHARE_DELETE, sys.FILE_FLAG_NO_BUFFERING)
+// ReopenDirect opens f's file again with FILE_FLAG_NO_BUFFERING
+// (ReOpenFile), with the access mode flag (os.O_RDONLY, os.O_WRONLY or
+// os.O_RDWR; other flags are refused): a new handle with its own file
+// object, so its own position (at 0) and flags; f's are never touched. The
+// new *os.File carries f's name. The caller owns it and closes it.
+func ReopenDirect(f *os.File, flag int) (*os.File, error) {
+	var access uint32
+	switch flag {
+	case os.O_RDONLY:
+		access = sys.GENERIC_READ
+	case os.O_WRONLY:
+		access = sys.GENERIC_WRITE
+	case os.O_RDWR:
+		access = sys.GENERIC_READ | sys.GENERIC_WRITE
+	default:
+		return nil, fmt.Errorf("directio: ReopenDirect %s: flag %#x is not an access mode", f.Name(), flag)
+	}
+	g, err := sys.Reopen(f, access, share|sys.FILE_SHARE_DELETE, sys.FILE_FLAG_NO_BUFFERING)
 	if err != nil {
 		return nil, fmt.Errorf("directio: ReopenDirect %s: %w: %w", f.Name(), err, ErrUnsupported)
 	}

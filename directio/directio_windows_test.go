@@ -193,7 +193,7 @@ func TestOpenFileFlags(t *testing.T) {
 	require.Error(t, err, "read-only access kept")
 	_, err = r.Seek(700, io.SeekStart)
 	require.NoError(t, err)
-	g, err := directio.ReopenDirect(r)
+	g, err := directio.ReopenDirect(r, os.O_RDONLY)
 	require.NoError(t, err)
 	require.NotZero(t, mode(g)&sys.FILE_NO_INTERMEDIATE_BUFFERING)
 	require.Equal(t, int64(0), testutil.Offset(t, g), "its own position")
@@ -221,6 +221,6 @@ func TestOpenFileFlags(t *testing.T) {
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	_, err = directio.ReopenDirect(f)
+	_, err = directio.ReopenDirect(f, os.O_RDONLY)
 	require.True(t, errors.Is(err, directio.ErrUnsupported) && errors.Is(err, sys.ERROR_NOT_SUPPORTED), "%v", err)
 }

@@ -12,7 +12,7 @@ import (
 // no alignment, included).
 
 // ReopenDirect returns an error wrapping ErrUnsupported on this build.
-func ReopenDirect(f *os.File) (*os.File, error) {
+func ReopenDirect(f *os.File, flag int) (*os.File, error) {
 	return nil, fmt.Errorf("directio: ReopenDirect: %w", ErrUnsupported)
 }
 

@@ -3,6 +3,7 @@
 package directio_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -130,7 +131,7 @@ func pageCacheChild(t *testing.T) {
 		require.NoError(t, err)
 		var rep zerocopy.Report
 		c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-		n, err := c.SendFile(null, f, 0, -1)
+		n, err := c.SendFile(context.Background(), null, f, 0, -1)
 		require.NoError(t, err)
 		require.Equal(t, int64(1<<30), n)
 		require.Equal(t, zerocopy.MethodSendfile, rep.Method)

@@ -131,7 +131,7 @@ func TestReopenDirectNamesFile(t *testing.T) {
 	testutil.NoLeaks(t)
 	data := testutil.Data(91, 3*4096)
 	f := testutil.File(t, t.TempDir(), "src", data)
-	g, err := directio.ReopenDirect(f)
+	g, err := directio.ReopenDirect(f, os.O_RDONLY)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = g.Close() })
 	require.Equal(t, f.Name(), g.Name())

@@ -63,6 +63,11 @@ func NewWriter(f *os.File) (*Writer, error) {
 	return w, nil
 }
 
+// Buffered returns the bytes taken in by Write or ReadFrom that have not
+// reached the file yet: the partial block waiting for Close (or, after
+// Close failed, the bytes it could not write).
+func (w *Writer) Buffered() int { return w.n }
+
 // Direct reports whether the Writer bypasses the page cache.
 func (w *Writer) Direct() bool { return w.direct }
 

@@ -5,10 +5,8 @@ package splice
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/splicer"
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -128,7 +126,7 @@ func (p *Pipe) Vmsplice(bufs ...[]byte) (int, error) {
 		case sys.Done:
 			done += k
 			iov = sys.AdvanceIovecs(iov, k)
-		case sys.Fallback:
+		case sys.Fallback, sys.Missing:
 			return done, fmt.Errorf("splice: Vmsplice: %w: %w", ErrUnsupported, err)
 		default:
 			return done, err
@@ -143,112 +141,4 @@ func (p *Pipe) unpinIfEmpty() {
 	if len(p.pinned) > 0 && p.inFlight == 0 && p.Len() == 0 {
 		p.pinned = nil
 	}
-}
-
-// end describes v as a splice endpoint. A closed value gives its own
-// error (os.ErrClosed, net.ErrClosed), as a Read or Write would.
-func end(v any, dst bool) (splicer.End, error) {
-	if p, ok := v.(*Pipe); ok {
-		f := p.r
-		if dst {
-			f = p.w
-		}
-		rc, err := f.SyscallConn()
-		if err != nil {
-			return splicer.End{}, err
-		}
-		st, err := sys.Inspect(rc, true)
-		if err != nil {
-			return splicer.End{}, err
-		}
-		return splicer.End{RC: rc, Kind: sys.KindPipe, Nonblock: st.Nonblock, W: p.w}, nil
-	}
-	sc, ok := v.(syscall.Conn)
-	if !ok {
-		return splicer.End{}, errNoDescriptor
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return splicer.End{}, err
-	}
-	st, err := sys.Inspect(rc, true)
-	if err != nil {
-		if f, ok := v.(*os.File); ok {
-			// A closed *os.File's RawConn says "use of closed file"
-			// (internal/poll's ErrFileClosing); its own methods say
-			// os.ErrClosed, as a Read or Write would.
-			if _, serr := f.Stat(); errors.Is(serr, os.ErrClosed) {
-				return splicer.End{}, serr
-			}
-		}
-		return splicer.End{}, err // closed: os.ErrClosed or net.ErrClosed
-	}
-	if !splicer.Spliceable(st, dst) {
-		return splicer.End{}, errNoDescriptor
-	}
-	e := splicer.End{RC: rc, Kind: st.Kind, Nonblock: st.Nonblock}
-	if w, ok := v.(io.Writer); ok && dst {
-		e.W = w
-	}
-	return e, nil
-}
-
-var errNoDescriptor = errors.New("no spliceable descriptor")
-
-// ends resolves src and the destinations, naming the side at fault.
-func ends(op string, src io.Reader, dsts ...io.Writer) (splicer.End, []splicer.End, error) {
-	s, err := end(src, false)
-	if err != nil {
-		return s, nil, endError(op, "the source", "a stream socket, pipe or regular file", err)
-	}
-	names := []string{"the destination", "side"}
-	var ds []splicer.End
-	for i, d := range dsts {
-		e, err := end(d, true)
-		if err != nil {
-			return s, nil, endError(op, names[i], "a stream socket, pipe, regular file without O_APPEND, or character device", err)
-		}
-		ds = append(ds, e)
-	}
-	return s, ds, nil
-}
-
-func endError(op, side, want string, err error) error {
-	if err == errNoDescriptor {
-		return unsupported(op, side+" has no spliceable descriptor ("+want+")")
-	}
-	return fmt.Errorf("splice: %s: %s: %w", op, side, err)
-}
-
-func splice(dst io.Writer, src io.Reader, n int64) (int64, bool, error) {
-	s, d, err := ends("Splice", src, dst)
-	if err != nil {
-		return 0, false, err
-	}
-	res, err := splicer.Transfer(d[0], s, n)
-	if p, ok := src.(*Pipe); ok {
-		p.unpinIfEmpty()
-	}
-	if err == nil && res.Fallback != nil {
-		err = fmt.Errorf("splice: Splice: %w: %w", ErrUnsupported, res.Fallback)
-	}
-	return res.N, res.Done, err
-}
-
-func tee(dst, side io.Writer, src io.Reader, n int64) (int64, bool, error) {
-	s, d, err := ends("Tee", src, dst, side)
-	if err != nil {
-		return 0, false, err
-	}
-	res, err := splicer.Tee(d[0], d[1], s, n)
-	if p, ok := src.(*Pipe); ok {
-		p.unpinIfEmpty()
-	}
-	if err == nil && res.Fallback != nil {
-		err = fmt.Errorf("splice: Tee: %w: %w", ErrUnsupported, res.Fallback)
-	}
-	if err != nil && res.Side != res.N {
-		err = &SideError{Side: res.Side, Err: err}
-	}
-	return res.N, res.Done, err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -136,7 +137,7 @@ func setupFileTCP(e *env) ([]contender, func(), string, error) {
 	var m zerocopy.Method
 	cs := []contender{
 		{name: "zerocopy.SendFile", role: "lib", ops: 1, run: func() (int64, string, error) {
-			n, err := observed(&m).SendFile(conn, f, 0, e.size)
+			n, err := observed(&m).SendFile(context.Background(), conn, f, 0, e.size)
 			return n, m.String(), err
 		}},
 		{name: "io.Copy", role: "io.Copy", ops: 1, run: fromStart(func() (int64, error) { return io.Copy(conn, f) }, "stdlib")},
@@ -175,7 +176,7 @@ func setupTCPTCP(e *env) ([]contender, func(), string, error) {
 	}
 	var m zerocopy.Method
 	cs := []contender{
-		{name: "zerocopy.CopyN", role: "lib", ops: 1, run: op(func() (int64, error) { return observed(&m).CopyN(dst, src, e.size) }, func() string { return m.String() })},
+		{name: "zerocopy.CopyN", role: "lib", ops: 1, run: op(func() (int64, error) { return observed(&m).CopyN(context.Background(), dst, src, e.size) }, func() string { return m.String() })},
 		{name: "io.CopyN", role: "io.Copy", ops: 1, run: op(func() (int64, error) { return io.CopyN(dst, src, e.size) }, func() string { return "stdlib" })},
 		{name: "plain-32KiB", role: "plain", ops: 1, run: op(func() (int64, error) { return plain(dst, io.LimitReader(src, e.size), b32) }, func() string { return "buffered" })},
 	}
@@ -209,7 +210,7 @@ func setupFileFile(e *env) ([]contender, func(), string, error) {
 	}
 	var m zerocopy.Method
 	cs := []contender{
-		{name: "zerocopy.Copy", role: "lib", ops: 1, run: op(func() (int64, error) { return observed(&m).Copy(out, f) }, func() string { return m.String() })},
+		{name: "zerocopy.Copy", role: "lib", ops: 1, run: op(func() (int64, error) { return observed(&m).Copy(context.Background(), out, f) }, func() string { return m.String() })},
 		{name: "io.Copy", role: "io.Copy", ops: 1, run: op(func() (int64, error) { return io.Copy(out, f) }, func() string { return "stdlib" })},
 		{name: "plain-32KiB", role: "plain", ops: 1, run: op(func() (int64, error) { return plain(out, f, b32) }, func() string { return "buffered" })},
 		{name: "plain-1MiB", role: "plain", ops: 1, run: op(func() (int64, error) { return plain(out, f, b1m) }, func() string { return "buffered" })},
@@ -240,7 +241,7 @@ func setupRanges(e *env) ([]contender, func(), string, error) {
 	c := observed(&m)
 	cs := []contender{
 		{name: "zerocopy.SendFile", role: "lib", ops: ops, run: func() (int64, string, error) {
-			n, err := c.SendFile(conn, f, o1(), rng)
+			n, err := c.SendFile(context.Background(), conn, f, o1(), rng)
 			return n, m.String(), err
 		}},
 		{name: "io.Copy(SectionReader)", role: "io.Copy", ops: ops, run: func() (int64, string, error) {

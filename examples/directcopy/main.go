@@ -12,6 +12,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -154,7 +155,7 @@ func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, pr
 			fmt.Fprintf(log, "\r%s", progressLine(done, fi.Size(), time.Since(start)))
 		}
 	}
-	n, err := c.Copy(w, r)
+	n, err := c.Copy(context.Background(), w, r)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

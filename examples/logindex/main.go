@@ -13,6 +13,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"flag"
@@ -320,7 +321,7 @@ func (s *server) handle(c net.Conn) {
 		if _, err := c.Write(resp[:]); err != nil {
 			return
 		}
-		if _, err := cp.SendFile(c, s.log.seg, pos, int64(length)); err != nil {
+		if _, err := cp.SendFile(context.Background(), c, s.log.seg, pos, int64(length)); err != nil {
 			return
 		}
 	}

@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,7 +90,7 @@ func run(srcName, dstName string, verbose bool, log io.Writer) error {
 
 	var rep zerocopy.Report
 	c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
-	copyFn := c.Copy
+	copyFn := func(dst io.Writer, src io.Reader) (int64, error) { return c.Copy(context.Background(), dst, src) }
 	switch copyWith {
 	case "zerocopy":
 	case "io.Copy":

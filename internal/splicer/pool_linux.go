@@ -12,7 +12,7 @@ import (
 // /proc/sys/fs/pipe-max-size. The kernel may refuse (EPERM past
 // pipe-user-pages-soft, or above pipe-max-size for unprivileged users);
 // the pipe then keeps the size it has.
-var WantSize = 1 << 20
+const WantSize = 1 << 20
 
 // MaxIdle bounds the pipes kept for reuse. Each idle pipe holds two
 // descriptors and, at 1 MiB, 256 pages of the per-user pipe budget
@@ -37,15 +37,14 @@ type fds struct{ r, w int }
 func (f fds) close() { _ = sys.Close(f.r); _ = sys.Close(f.w) }
 
 var (
-	idle    = make(chan *pipe, MaxIdle)
-	created atomic.Int64 // pipes created, for tests and measurements
-	closed  atomic.Int64
-	inUse   atomic.Int64 // pipes handed out by get and not yet back
+	idle   = make(chan *pipe, MaxIdle)
+	closed atomic.Int64 // pipes closed so far (tests: a pipe holding bytes is closed, never pooled)
+	inUse  atomic.Int64 // pipes handed out by get and not yet back
 )
 
-// Stats reports how many pipes were created and closed so far, and how
-// many transfers hold one right now.
-func Stats() (created_, closed_, held int64) { return created.Load(), closed.Load(), inUse.Load() }
+// Stats reports how many pipes were closed so far, and how many transfers
+// hold one right now.
+func Stats() (closedPipes, held int64) { return closed.Load(), inUse.Load() }
 
 // newPipe makes a pipe sized to WantSize where the kernel allows. Its
 // error wraps sys.ErrUnsupported: nothing has been consumed, so the caller
@@ -55,7 +54,6 @@ func newPipe() (*pipe, error) {
 	for {
 		r, w, err := sys.OpenPipe()
 		if err == nil {
-			created.Add(1)
 			p := &pipe{r: r, w: w}
 			p.size = sys.SetPipeSize(w, WantSize)
 			p.cleanup = runtime.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})

@@ -2,48 +2,11 @@ package splicer
 
 import (
 	"errors"
-	"io"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
-
-// End is one side of a transfer.
-type End struct {
-	RC   syscall.RawConn
-	Kind sys.Kind // from sys.Inspect: KindStream, KindPipe, KindFile or KindChar
-	// Nonblock: the descriptor is in non-blocking mode (all of net's
-	// conns are). A transfer whose ends are both non-blocking sockets or
-	// pipes makes its splice calls raw (sys.SpliceRaw).
-	Nonblock bool
-	// W is the destination as an io.Writer: bytes already spliced into the
-	// intermediate pipe when the drain meets a fallback errno are written
-	// through it, so no consumed byte is lost.
-	W io.Writer
-	// Moved, if set on the destination, is called with the bytes that
-	// reached it after each drain of the pipe (each direct splice); an
-	// error ends the transfer there, with the pipe empty and Result.N
-	// exact. Progress reporting and cancellation hook in here.
-	Moved func(n int64) error
-}
-
-// Spliceable reports whether a descriptor described by st can be spliced
-// from (dst false) or to (dst true). An O_APPEND regular file is refused as
-// a destination (splice says EINVAL); a character device is a destination
-// only (/dev/null).
-func Spliceable(st sys.Stat, dst bool) bool {
-	switch st.Kind {
-	case sys.KindStream, sys.KindPipe:
-		return true
-	case sys.KindFile:
-		return !(dst && st.Append)
-	case sys.KindChar:
-		return dst
-	}
-	return false
-}
 
 // Result is what a transfer did.
 type Result struct {
@@ -51,9 +14,10 @@ type Result struct {
 	Side     int64 // Tee only: bytes that reached the side destination
 	Done     bool  // the source hit EOF or the limit: nothing is left to move
 	Fallback error // why splicing stopped early (with Done false and a nil error); the pipe was emptied into the destination first
+	Missing  bool  // the fallback was ENOSYS (sys.Missing): splice does not exist here
 }
 
-// Transfer moves up to limit bytes (limit < 0: to EOF) from src to dst.
+// Transfer moves up to limit bytes (sys.NoLimit: to EOF) from src to dst.
 // A non-nil error is final and Result.N is exact. A nil error with Done
 // false asks the caller to continue with a plain copy from the next byte;
 // Result.Fallback says why.
@@ -100,7 +64,7 @@ type twoPhase struct {
 	p        *pipe
 	keep     bool // hold the pipe for the whole transfer (Tee)
 	src, dst End
-	remain   int64 // bytes still to take from src; -1: to EOF
+	remain   int64 // bytes still to take from src; sys.NoLimit: to EOF
 	inPipe   int
 	flags    int // splice flags: sys.SpliceFlags, plus sys.SpliceRaw when neither end can block
 	fill     sys.Loop
@@ -147,7 +111,7 @@ func (tp *twoPhase) fillCall(sfd int) (int, error) {
 		tp.p = p
 	}
 	want := tp.p.size - tp.inPipe
-	if tp.remain >= 0 && int64(want) > tp.remain {
+	if int64(want) > tp.remain {
 		want = int(tp.remain)
 	}
 	return sys.Splice(sfd, nil, tp.p.w, nil, want, tp.flags)
@@ -173,9 +137,7 @@ func (tp *twoPhase) fillOnce(moved bool) (int, sys.Action, error) {
 	k, act, err := tp.fill.Read(tp.src.RC, moved)
 	if act == sys.Done && k > 0 {
 		tp.inPipe += k
-		if tp.remain >= 0 {
-			tp.remain -= int64(k)
-		}
+		tp.remain -= int64(k)
 	}
 	return k, act, err
 }
@@ -195,7 +157,7 @@ func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
 		case act == sys.Done: // 0 from a non-empty pipe
 			err = errZeroDrain
 			fallthrough
-		case act == sys.Fallback:
+		case act == sys.Fallback, act == sys.Missing:
 			m, rerr := tp.rescue(err)
 			return n + m, err, rerr
 		default:
@@ -221,8 +183,8 @@ func (tp *twoPhase) fillStep(res *Result) (end bool, err error) {
 	case act == sys.Done && k == 0:
 		res.Done = true
 		return true, nil
-	case act == sys.Fallback:
-		res.Fallback = err
+	case act == sys.Fallback, act == sys.Missing:
+		res.Fallback, res.Missing = err, act == sys.Missing
 		return true, nil
 	case act != sys.Done:
 		return true, err
@@ -248,13 +210,6 @@ func (tp *twoPhase) run() (res Result, err error) {
 			return res, err
 		}
 	}
-}
-
-func (e End) moved(n int64) error {
-	if e.Moved == nil || n == 0 {
-		return nil
-	}
-	return e.Moved(n)
 }
 
 // rescue reads what is left in the pipe and writes it to the destination
@@ -313,7 +268,7 @@ func newDirect(dst, src End, limit int64) *direct {
 
 func (d *direct) splice() (int, error) {
 	want := sys.MaxChunk
-	if d.remain > 0 && d.remain < int64(want) {
+	if d.remain < int64(want) {
 		want = int(d.remain)
 	}
 	return sys.Splice(d.sfd, nil, d.dfd, nil, want, sys.SpliceFlags)
@@ -381,16 +336,14 @@ func (d *direct) run() (res Result, err error) {
 			}
 			d.spins = 0
 			res.N += int64(k)
-			if d.remain > 0 {
-				d.remain -= int64(k)
-			}
+			d.remain -= int64(k)
 			if err := d.dst.moved(int64(k)); err != nil {
 				return res, err
 			}
 		case sys.Switch:
 			waitDst = !waitDst
-		case sys.Fallback:
-			res.Fallback = err
+		case sys.Fallback, sys.Missing:
+			res.Fallback, res.Missing = err, act == sys.Missing
 			return res, nil
 		default:
 			return res, err
@@ -398,139 +351,4 @@ func (d *direct) run() (res Result, err error) {
 	}
 	res.Done = true
 	return res, nil
-}
-
-// Tee moves up to limit bytes (limit < 0: to EOF) from src to both dst and
-// side. The source is spliced once into pipe A; tee(2) duplicates A's
-// buffers into pipe B (page references, no copy); A drains into dst and B
-// into side. Result.N counts the bytes that reached dst, Result.Side those
-// that reached side: after an error they may differ.
-func Tee(dst, side, src End, limit int64) (res Result, err error) {
-	if limit == 0 {
-		return Result{Done: true}, nil
-	}
-	a := newTwoPhase(dst, src, limit)
-	b := newTwoPhase(side, End{}, -1)
-	a.keep, b.keep = true, true
-	defer a.free()
-	defer b.free()
-	if a.p, err = get(); err != nil {
-		return res, err
-	}
-	if b.p, err = get(); err != nil {
-		return res, err
-	}
-	for {
-		if end, err := a.fillStep(&res); end {
-			return res, err
-		}
-		// Duplicate A into B: both ours and non-blocking. B is empty and as
-		// large as A, but it may hold fewer slots: drain it and go on.
-		var fb error // a fallback met by either drain (the rest was rescued)
-		for teed := 0; teed < a.inPipe; {
-			k, terr := sys.Tee(a.p.r, b.p.w, a.inPipe-teed, sys.SpliceFlags)
-			if terr == nil && k > 0 {
-				teed += k
-				b.inPipe += k
-				continue
-			}
-			act, why := sys.Action(sys.Fallback), error(errZeroTee)
-			if terr != nil {
-				act, why = sys.Try("tee", sys.TeeErrors, true, terr)
-			}
-			switch {
-			case act == sys.Retry:
-			case act == sys.Wait && b.inPipe > 0:
-				n, bfb, err := b.drainAll()
-				res.Side += n
-				if err != nil {
-					return res, err
-				}
-				fb = firstErr(fb, bfb)
-			default:
-				// tee(2) itself failed (ENOSYS, EPERM under seccomp, EINVAL,
-				// EAGAIN with B empty, ...): it only duplicates between two
-				// pipes of ours, so dst and side are fine. The chunk is in A,
-				// and its first teed bytes in B: deliver both with plain
-				// writes and hand over.
-				if why == nil {
-					why = os.NewSyscallError("tee", terr)
-				}
-				return res, teeRescue(a, b, teed, why, &res)
-			}
-		}
-		n, afb, err := a.drainAll()
-		res.N += n
-		if err != nil {
-			return res, err
-		}
-		if err := dst.moved(n); err != nil {
-			return res, err
-		}
-		n, bfb, err := b.drainAll()
-		res.Side += n
-		if err != nil {
-			return res, err
-		}
-		if fb = firstErr(fb, afb, bfb); fb != nil {
-			res.Fallback = fb
-			return res, nil
-		}
-	}
-}
-
-var errZeroTee = errors.New("tee: 0 bytes duplicated from a non-empty pipe")
-
-// teeRescue delivers a chunk that tee(2) could not duplicate: B's bytes
-// (the chunk's first teed bytes) go to side by splice, then A's whole chunk
-// is read out and written to dst, and its part past teed to side, with
-// their own Writes. On success the transfer hands over to a plain copy
-// (res.Fallback = why, a nil error); no byte taken from the source is lost.
-func teeRescue(a, b *twoPhase, teed int, why error, res *Result) error {
-	n, _, err := b.drainAll() // a fallback here was rescued into side already
-	res.Side += n
-	if err != nil {
-		return err
-	}
-	if a.dst.W == nil || b.dst.W == nil {
-		return why
-	}
-	buf := make([]byte, min(a.inPipe, 64<<10))
-	for off := 0; a.inPipe > 0; {
-		k, rerr := sys.Read(a.p.r, buf[:min(len(buf), a.inPipe)])
-		if rerr == sys.EINTR {
-			continue
-		}
-		if rerr != nil || k <= 0 {
-			return errors.Join(why, os.NewSyscallError("read", rerr))
-		}
-		a.inPipe -= k
-		w, werr := a.dst.W.Write(buf[:k])
-		res.N += int64(w)
-		if merr := a.dst.moved(int64(w)); werr == nil {
-			werr = merr
-		}
-		if werr != nil {
-			return werr
-		}
-		if skip := max(teed-off, 0); skip < k {
-			w, werr := b.dst.W.Write(buf[skip:k])
-			res.Side += int64(w)
-			if werr != nil {
-				return werr
-			}
-		}
-		off += k
-	}
-	res.Fallback = why
-	return nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }

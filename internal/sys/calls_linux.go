@@ -82,13 +82,8 @@ const SpliceRaw = 1 << 30
 // Errno values the callers name. Re-exported so that no package outside
 // this one imports golang.org/x/sys.
 const (
-	EAGAIN = unix.EAGAIN
-	EBADF  = unix.EBADF
-	EINTR  = unix.EINTR
-	EINVAL = unix.EINVAL
-	EIO    = unix.EIO
-	ENOSYS = unix.ENOSYS
-	EPERM  = unix.EPERM
+	EBADF = unix.EBADF
+	EINTR = unix.EINTR
 )
 
 // Iovec is one buffer of a vmsplice(2) call.

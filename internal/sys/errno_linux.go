@@ -17,6 +17,9 @@ const (
 	// Fallback: this path cannot serve the pair. Resume with the next path
 	// at the exact next byte.
 	Fallback
+	// Missing: the call does not exist in this kernel (ENOSYS). Fall back
+	// as for Fallback, and do not make the call again in this process.
+	Missing
 	// Retry: call again at once.
 	Retry
 	// Wait: the descriptor is not ready; wait for it and call again.
@@ -32,10 +35,10 @@ const (
 // module has its own table: an errno means one thing per call (EINVAL from
 // copy_file_range is not EINVAL from splice).
 //
-// Only two answers disable a call for the whole process, and neither is
-// decided here: ENOSYS (the call does not exist), and the probe with
+// Only two answers disable a call for the whole process: ENOSYS (the call
+// does not exist: every table answers Missing for it), and the probe with
 // invalid descriptors that a seccomp filter answers with EPERM or ENOSYS
-// before the kernel looks at them. EPERM from a real call is a per-file
+// before the kernel looks at them (the root package's probe). EPERM from a real call is a per-file
 // answer (an immutable or append-only file, a filesystem's policy), so it
 // falls back for that call only, as the stdlib does
 // (os/zero_copy_linux.go, internal/poll/copy_file_range_linux.go).
@@ -55,7 +58,7 @@ func common(errno syscall.Errno) (Action, bool) {
 	case unix.ENOSYS:
 		// The call does not exist: copy_file_range before Linux 4.5,
 		// qemu-user and gVisor builds without it (field reports).
-		return Fallback, true
+		return Missing, true
 	}
 	return Fatal, false
 }
@@ -214,7 +217,8 @@ func Pipe2Errors(errno syscall.Errno, moved bool) Action {
 		// The process or system descriptor limit (RLIMIT_NOFILE).
 		return Fallback
 	case unix.EPERM, unix.ENOSYS:
-		// A seccomp profile.
+		// A seccomp profile. (pipe2 is not a transfer method: its ENOSYS
+		// disables nothing.)
 		return Fallback
 	}
 	// ENOMEM and the rest: still nothing consumed.

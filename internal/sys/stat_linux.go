@@ -94,13 +94,12 @@ type inspector struct {
 
 var inspectors = sync.Pool{New: func() any {
 	in := new(inspector)
-	in.fn = func(fd uintptr) { in.st, in.err = InspectFD(int(fd), in.flags) }
+	in.fn = func(fd uintptr) { in.st, in.err = inspectFD(int(fd), in.flags) }
 	return in
 }}
 
-// InspectFD is Inspect for a descriptor the caller holds (inside a RawConn
-// callback).
-func InspectFD(fd int, flags bool) (Stat, error) {
+// inspectFD is Inspect for a descriptor held inside a RawConn callback.
+func inspectFD(fd int, flags bool) (Stat, error) {
 	st, err := Fstat(fd)
 	if err != nil {
 		return st, os.NewSyscallError("fstat", err)

@@ -21,6 +21,7 @@ package sys
 import (
 	"errors"
 	"fmt"
+	"math"
 	"syscall"
 )
 
@@ -29,6 +30,11 @@ import (
 // ErrUnsupported, so errors.Is(err, zerocopy.ErrUnsupported) holds for all
 // of them.
 var ErrUnsupported = fmt.Errorf("zerocopy: %w", errors.ErrUnsupported)
+
+// NoLimit is a transfer without a byte limit, as the stdlib writes it
+// (remain := int64(1<<63 - 1)): no count can reach it. Only public APIs
+// take a negative count for "no limit", and turn it into this at once.
+const NoLimit = math.MaxInt64
 
 // RawConn returns the raw connection behind v when v implements
 // [syscall.Conn]: *os.File, *net.TCPConn, *net.UnixConn, or any user type.

@@ -3,5 +3,5 @@
 package zerocopy
 
 // useStdlibPaths: this build has no kernel paths of its own, so the
-// stdlib's are taken where it has them (platform.go).
+// stdlib's are taken where it has them (stdlib.go).
 const useStdlibPaths = true

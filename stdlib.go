@@ -52,21 +52,16 @@ var stdlibPaths = func() pathTable {
 	return platformPaths[runtime.GOOS]
 }()
 
-// stdlibPair returns the destination's ReaderFrom and the file source
-// (with the LimitedReader around it, if any) when table lists the pair.
-func stdlibPair(table pathTable, dst io.Writer, src io.Reader) (rf io.ReaderFrom, f *os.File, lr *io.LimitedReader, ok bool) {
-	if len(table) == 0 {
-		return nil, nil, nil, false
-	}
-	lr, _ = src.(*io.LimitedReader)
-	if lr != nil {
-		src = lr.R
-	}
-	f, isFile := src.(*os.File)
-	if !isFile || f == nil {
-		return nil, nil, nil, false
+// stdlibPair returns the destination's ReaderFrom and the source file when
+// table lists the pair: a file read at its own offset (perhaps behind a
+// LimitedReader) into one of the stdlib's concrete types.
+func stdlibPair(table pathTable, dst io.Writer, s *source) (io.ReaderFrom, *os.File, bool) {
+	f := s.file()
+	if len(table) == 0 || f == nil || s.at {
+		return nil, nil, false
 	}
 	var k stdKind
+	var rf io.ReaderFrom
 	switch d := dst.(type) {
 	case *net.TCPConn:
 		k, rf = stdTCP, d
@@ -74,40 +69,29 @@ func stdlibPair(table pathTable, dst io.Writer, src io.Reader) (rf io.ReaderFrom
 		k, rf = stdFile, d
 	}
 	if k == stdOther || !table[stdPair{stdFile, k}] {
-		return nil, nil, nil, false
+		return nil, nil, false
 	}
-	return rf, f, lr, true
+	return rf, f, true
 }
 
 // stdlib runs a pair the platform's stdlib has a fast path for through its
-// concrete ReadFrom. ok is false when the pair is not one.
-func (c *Copier) stdlib(dst io.Writer, src io.Reader, limit int64, t *tally) (n int64, err error, ok bool) {
-	rf, f, lr, ok := stdlibPair(stdlibPaths, dst, src)
-	if !ok {
-		return 0, nil, false
-	}
-	if t.prog != nil {
-		return 0, nil, false // bounded chunks: the buffered path
-	}
-	n0 := int64(-1)
-	if lr != nil {
-		n0 = max(lr.N, 0)
-	}
-	want := minLimit(limit, n0)
-	if n0 < 0 {
-		want = limit
+// concrete ReadFrom. handled is false, with nothing moved, when the pair is
+// not one, or when the call reports progress or has a context (bounded
+// steps: the other tries).
+func (k *call) stdlib(dst io.Writer, s *source) (int64, bool, error) {
+	rf, f, ok := stdlibPair(stdlibPaths, dst, s)
+	if !ok || k.prog != nil {
+		return 0, false, nil
 	}
 	var r io.Reader = f
-	if want >= 0 {
-		r = &io.LimitedReader{R: f, N: want}
+	if s.remain != noLimit {
+		r = &io.LimitedReader{R: f, N: s.remain}
 	}
-	n, err = rf.ReadFrom(r)
-	if lr != nil {
-		lr.N -= n
-	}
-	t.bytes[MethodStdlib] += n
+	n, err := rf.ReadFrom(r) // moves f's own offset itself
+	s.skip(n)
+	k.t.add(MethodStdlib, n)
 	if err == nil {
-		t.finished, t.ran = MethodStdlib, true
+		k.t.finish(MethodStdlib)
 	}
-	return n, err, true
+	return n, true, err
 }
