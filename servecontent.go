@@ -44,6 +44,9 @@ import (
 // that has no connection underneath (HTTP/2, TLS, a recorder, a wrapper
 // without ReadFrom) gets the bytes through pread and Write.
 //
+// Each body is sent under the request's context: a client that goes away
+// ends the send at once, also while it is waiting on a full socket.
+//
 // If f ends early (it was truncated while being served), the body is cut
 // short of its Content-Length, and net/http closes the connection, so the
 // client sees an incomplete response, never a complete one with fewer
