@@ -40,7 +40,11 @@ type serveFixture struct {
 
 const sharedOffset = 777 // each shared file's own offset, which must not move
 
-func newServeFixture(t *testing.T) *serveFixture {
+func newServeFixture(t *testing.T) *serveFixture { return newServeFixtureOn(t, false) }
+
+// newServeFixtureOn serves over plain HTTP/1.1, or with h2 over TLS
+// (HTTP/2: a ResponseWriter with no conn underneath).
+func newServeFixtureOn(t *testing.T, h2 bool) *serveFixture {
 	dir := t.TempDir()
 	fx := &serveFixture{
 		files:   map[string]*os.File{},
@@ -83,6 +87,15 @@ func newServeFixture(t *testing.T) *serveFixture {
 		require.NoError(t, err)
 		http.ServeContent(w, r, r.PathValue("name"), fx.modtime, io.NewSectionReader(f, 0, fi.Size()))
 	})
+	if h2 {
+		fx.srv = httptest.NewUnstartedServer(mux)
+		fx.srv.EnableHTTP2 = true
+		fx.srv.StartTLS()
+		t.Cleanup(fx.srv.Close)
+		fx.client = fx.srv.Client()
+		fx.client.Transport.(*http.Transport).DisableCompression = true
+		return fx
+	}
 	fx.srv = httptest.NewServer(mux)
 	t.Cleanup(fx.srv.Close)
 	// No Accept-Encoding from the client: a body the handler labels gzip
@@ -326,6 +339,25 @@ func TestServeContentMatchesNetHTTP(t *testing.T) {
 	for name, f := range fx.files {
 		require.Equal(t, int64(sharedOffset), testutil.Offset(t, f), "%s: the shared file's own offset moved", name)
 	}
+}
+
+// TestServeContentHTTP2: over TLS with HTTP/2 the ResponseWriter has no
+// conn beneath it: the bodies go through pread and Write, and the answers
+// are still net/http's.
+func TestServeContentHTTP2(t *testing.T) {
+	testutil.NoLeaks(t)
+	fx := newServeFixtureOn(t, true)
+	for _, tc := range serveCases(fx) {
+		want := fx.do(t, "/std/", tc)
+		got := fx.do(t, "/zc/", tc)
+		require.Equal(t, want, got, tc.name)
+	}
+	resp, err := fx.client.Get(fx.srv.URL + "/zc/big.bin")
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, 2, resp.ProtoMajor, "the test must run over HTTP/2")
+	fx.client.CloseIdleConnections()
 }
 
 // TestServeContentTruncated: a file that ends before the body does gives
