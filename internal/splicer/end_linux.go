@@ -30,6 +30,12 @@ type End struct {
 	// error ends the transfer there, with the pipe empty and Result.N
 	// exact. Progress reporting and cancellation hook in here.
 	Moved func(n int64) error
+	// Stepped, if set on the destination, is called with the bytes each
+	// single splice call moved into it, also in the middle of a drain:
+	// draining a 1 MiB pipe into a slow reader's socket can take many
+	// seconds of small steps, and a caller that watches for idleness
+	// (Relay's idle timeout) must see them. It cannot stop the transfer.
+	Stepped func(n int)
 }
 
 var (
@@ -118,6 +124,12 @@ func Spliceable(st sys.Stat, dst bool) bool {
 		return dst
 	}
 	return false
+}
+
+func (e End) stepped(n int) {
+	if e.Stepped != nil {
+		e.Stepped(n)
+	}
 }
 
 func (e End) moved(n int64) error {

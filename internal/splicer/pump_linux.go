@@ -153,6 +153,7 @@ func (tp *twoPhase) drainAll() (n int64, fallback, err error) {
 		case act == sys.Done && k > 0:
 			tp.inPipe -= k
 			n += int64(k)
+			tp.dst.stepped(k)
 			continue
 		case act == sys.Done: // 0 from a non-empty pipe
 			err = errZeroDrain
@@ -336,6 +337,7 @@ func (d *direct) run() (res Result, err error) {
 			}
 			d.spins = 0
 			res.N += int64(k)
+			d.dst.stepped(k)
 			d.remain -= int64(k)
 			if err := d.dst.moved(int64(k)); err != nil {
 				return res, err

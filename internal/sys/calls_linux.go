@@ -30,6 +30,7 @@ var (
 	FcntlInt       = unix.FcntlInt
 	IoctlGetUint32 = unix.IoctlGetUint32 // (fd, req) (uint32, error): for ioctls that write a C int
 	GetsockoptInt  = unix.GetsockoptInt
+	TCPInfo        = unix.GetsockoptTCPInfo // (fd, level, opt) (*unix.TCPInfo, error)
 	Poll           = unix.Poll
 )
 
@@ -151,6 +152,35 @@ func Buffered(fd int) int {
 		return -1
 	}
 	return int(int32(n))
+}
+
+// Activity is what the kernel's counters say about a socket's traffic, for
+// telling a connection that is still moving bytes from an idle one while
+// the caller itself sees no byte move (a drain blocked on a slow reader: the
+// reader takes bytes from the socket's send queue, the caller's write waits
+// for room). Two samples that differ mean bytes moved between them.
+type Activity struct {
+	// Acked and Received are TCP's tcpi_bytes_acked (bytes that left the
+	// send queue: the peer has them) and tcpi_bytes_received (Linux 4.1
+	// and later; 0 on other sockets and older kernels). They only grow.
+	Acked, Received uint64
+	// OutQ and InQ are the bytes queued to send (SIOCOUTQ: for TCP, sent
+	// but not acked plus not yet sent) and to read (SIOCINQ); -1 where the
+	// kernel does not say.
+	OutQ, InQ int
+}
+
+// SocketActivity samples fd's Activity. It costs two or three system
+// calls: callers sample only when their own counters stood still.
+func SocketActivity(fd int) Activity {
+	a := Activity{OutQ: -1, InQ: Buffered(fd)}
+	if n, err := IoctlGetUint32(fd, unix.TIOCOUTQ); err == nil { // TIOCOUTQ is SIOCOUTQ; a C int
+		a.OutQ = int(int32(n))
+	}
+	if ti, err := TCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil {
+		a.Acked, a.Received = ti.Bytes_acked, ti.Bytes_received
+	}
+	return a
 }
 
 // PollPair asks poll(2), without waiting, whether rfd is readable and wfd
