@@ -21,7 +21,7 @@ import (
 // With side set, the bytes also go to side with tee(2) where side has a
 // spliceable descriptor; otherwise this returns at once, for the buffered
 // path to write both.
-func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tally) (int64, error) {
+func relaySplice(dst, src net.Conn, side io.Writer, progress *atomic.Int64, t *tally) (int64, error) {
 	if why := unavailable(MethodSplice); why != nil {
 		t.note(why)
 		return 0, nil
@@ -34,7 +34,7 @@ func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tall
 	if err != nil {
 		return 0, nil
 	}
-	d.Moved = func(n int64) error { moved.Add(n); return nil }
+	d.Stepped = func(n int) { progress.Add(int64(n)) }
 	var res splicer.Result
 	if side == nil {
 		res, err = splicer.Transfer(d, s, sys.NoLimit)

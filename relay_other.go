@@ -9,6 +9,6 @@ import (
 )
 
 // relaySplice has no fast path here: the buffered path moves every byte.
-func relaySplice(dst, src net.Conn, side io.Writer, moved *atomic.Int64, t *tally) (int64, error) {
+func relaySplice(dst, src net.Conn, side io.Writer, progress *atomic.Int64, t *tally) (int64, error) {
 	return 0, nil
 }

@@ -221,17 +221,18 @@ func TestRelayCancelSilent(t *testing.T) {
 			require.Less(t, time.Since(at), 100*time.Millisecond, "returns promptly after cancellation")
 			require.ErrorIs(t, r.err, ctx.Err())
 			require.NotContains(t, r.err.Error(), "use of closed")
-			// Both conns are closed: the peers see EOF.
-			_, err := client.Read(make([]byte, 1))
-			require.ErrorIs(t, err, io.EOF)
-			_, err = server.Read(make([]byte, 1))
-			require.ErrorIs(t, err, io.EOF)
+			// Both streams were cut before their sources ended: each peer
+			// sees a reset, never an EOF that would say its stream ended.
+			requireReset(t, client, "client")
+			requireReset(t, server, "server")
 		})
 	}
 }
 
 // TestRelayCancelMidTransfer: a one-way stream cancelled part-way. The
-// count is what the server received.
+// server sees a reset after a prefix of the stream; the count is what b
+// accepted, at least what the server read (the reset drops what b's send
+// queue still held).
 func TestRelayCancelMidTransfer(t *testing.T) {
 	testutil.NoLeaks(t)
 	client, a := testutil.TCPPair(t)
@@ -241,14 +242,16 @@ func TestRelayCancelMidTransfer(t *testing.T) {
 	r := startRelay(ctx, zerocopy.Relayer{}, client, a, b, server)
 	data := testutil.Data(5, 256<<20)
 	go func() { _, _ = client.Write(data) }() // fails with a reset once Relay closes a
-	got := testutil.Collect(t, server)
+	got := collectCut(server)
 	time.Sleep(100 * time.Millisecond)
 	cancel()
 	r.wait(t)
 	require.ErrorIs(t, r.err, context.Canceled)
-	arrived := got()
+	arrived, err := got()
+	require.ErrorIs(t, err, syscall.ECONNRESET, "the server sees its stream cut")
 	require.Positive(t, len(arrived))
-	require.Equal(t, int64(len(arrived)), r.aToB, "the count is what the server received")
+	require.LessOrEqual(t, int64(len(arrived)), r.aToB, "the count is what b accepted")
+	t.Logf("b accepted %d bytes, the server read %d before the reset", r.aToB, len(arrived))
 	testutil.RequireBytes(t, data[:len(arrived)], arrived)
 }
 
