@@ -8,14 +8,18 @@
 //	proxy -listen 127.0.0.1:8080 -upstream 127.0.0.1:80 [-idle 5m] [-record FILE]
 //
 // -record FILE writes connection N's client->upstream bytes to FILE.N
-// (FILE.1, FILE.2, ...). -idle ends a connection on which no byte moved in
-// either direction for that long.
+// (FILE.1, FILE.2, ...). -idle ends a connection on which neither peer
+// took or gave a byte for that long (a client still reading a large
+// answer slowly is not idle).
 //
 // A half-close is passed on: when one side finishes sending (EOF), the
 // proxy shuts down the write side of the other (CloseWrite) and keeps the
-// opposite direction running until it ends too. An idle connection holds
-// no pipe. Each connection logs its bytes and the method that moved them,
-// per direction.
+// opposite direction running until it ends too. A connection cut before
+// both sides finished (an error, the idle timeout, a recording that fails
+// or cannot be created, an upstream that cannot be dialed) is closed with
+// a reset (RST), never a FIN: a peer never takes a cut stream for a
+// complete one. An idle connection holds no pipe. Each connection logs its
+// bytes and the method that moved them, per direction.
 package main
 
 import (
@@ -39,7 +43,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to accept clients on")
 	upstream := flag.String("upstream", "", "address to forward to (required)")
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
-	idle := flag.Duration("idle", 0, "end a connection after this long without a byte in either direction (0: never)")
+	idle := flag.Duration("idle", 0, "cut a connection after this long in which neither side took or gave a byte (0: never)")
 	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy (Relay), io.Copy, or plain (32 KiB buffer)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]
@@ -147,16 +151,27 @@ type Stats struct {
 
 func (p *Proxy) handle(client net.Conn, id int64) Stats {
 	var st Stats
+	var rec *os.File
+	if p.Record != "" && p.copy == nil {
+		var err error
+		rec, err = os.Create(fmt.Sprintf("%s.%d", p.Record, id))
+		if err != nil {
+			reset(client)
+			p.Log.Printf("conn %d: record: %v", id, err)
+			return st
+		}
+		defer rec.Close()
+	}
 	up, err := net.Dial("tcp", p.Upstream)
 	if err != nil {
-		_ = client.Close()
+		reset(client)
 		p.Log.Printf("conn %d: dial %s: %v", id, p.Upstream, err)
 		return st
 	}
 	if p.copy != nil {
 		st = p.handCopied(client, up)
 	} else {
-		st = p.relay(client, up, id)
+		st = p.relay(client, up, rec)
 	}
 	p.Log.Printf("conn %d: client->upstream %s, upstream->client %s%s",
 		id, moved(st.Up, st.UpMethod), moved(st.Down, st.DownMethod), errNote(st.Err))
@@ -165,7 +180,7 @@ func (p *Proxy) handle(client net.Conn, id int64) Stats {
 
 // relay runs zerocopy.Relay between the client and upstream. Relay closes
 // both conns.
-func (p *Proxy) relay(client, up net.Conn, id int64) Stats {
+func (p *Proxy) relay(client, up net.Conn, rec *os.File) Stats {
 	var st Stats
 	var mu sync.Mutex
 	r := zerocopy.Relayer{IdleTimeout: p.Idle, ObserveDirection: func(clientToUp bool, rep zerocopy.Report) {
@@ -177,22 +192,14 @@ func (p *Proxy) relay(client, up net.Conn, id int64) Stats {
 			st.DownMethod = rep.Method.String()
 		}
 	}}
-	if p.Record != "" {
-		rec, err := os.Create(fmt.Sprintf("%s.%d", p.Record, id))
-		if err != nil {
-			_ = client.Close()
-			_ = up.Close()
-			st.Err = err
-			return st
-		}
-		defer rec.Close()
+	if rec != nil {
 		r.TeeAToB = rec
 	}
 	up2, down, err := r.Relay(context.Background(), client, up)
 	mu.Lock()
 	defer mu.Unlock()
 	st.Up, st.Down, st.Err = up2, down, err
-	if p.Record != "" && st.UpMethod == zerocopy.MethodSplice.String() {
+	if rec != nil && st.UpMethod == zerocopy.MethodSplice.String() {
 		st.UpMethod = "splice+tee"
 	}
 	return st
@@ -254,6 +261,15 @@ func closeWrite(c net.Conn) bool {
 		}
 		c = nc.NetConn()
 	}
+}
+
+// reset closes c with a reset (RST) where it can carry one: a client whose
+// connection cannot be served must not read a clean end.
+func reset(c net.Conn) {
+	if l, ok := c.(interface{ SetLinger(int) error }); ok {
+		_ = l.SetLinger(0)
+	}
+	_ = c.Close()
 }
 
 func errNote(err error) string {
