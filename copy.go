@@ -28,18 +28,27 @@ type Copier struct {
 	// DirectIOThreshold, if positive, makes Copy, CopyN and SendFile read a
 	// regular-file source of at least this many bytes with direct I/O
 	// (O_DIRECT) instead of sendfile or copy_file_range, honouring the
-	// offset and count, and report MethodDirectIO. 0 means never.
+	// offset and count, and report MethodDirectIO. A regular-file
+	// destination of such a copy is written with direct I/O too
+	// (directio.Writer on a descriptor reopened with O_DIRECT: whole
+	// aligned blocks, then the unaligned head and tail), and ends at
+	// exactly the bytes copied, with its offset after them: after the copy
+	// neither file is in the page cache. 0 means never.
 	//
 	// The trade: one CPU copy (the file is read into an aligned buffer and
 	// written from there) buys a page cache that a huge file streamed once
 	// does not flush. nginx makes the same choice with "sendfile on; aio on;
 	// directio 1024m". Measured here: streaming 1 GiB in a 512 MiB memory
 	// cgroup through the page cache evicted a 200 MiB hot file entirely;
-	// with O_DIRECT it stayed resident. The source is reopened through
-	// /proc/self/fd with O_DIRECT (its own descriptor: the caller's flags
-	// and offset are untouched); where that fails (a filesystem refusing
+	// with O_DIRECT it stayed resident. Each file is reopened through
+	// /proc/self/fd with O_DIRECT (descriptors of its own: the caller's
+	// flags are untouched). Where the source refuses (a filesystem without
 	// O_DIRECT, another platform) the usual path runs and Report.Fallback
-	// says why.
+	// says why. Where the destination refuses, or is O_APPEND (a reopened
+	// descriptor would not append), it is written through the page cache
+	// and what was written is dropped from it behind the writes
+	// (sync_file_range, POSIX_FADV_DONTNEED); Report.Fallback says why and
+	// the copy goes on.
 	DirectIOThreshold int64
 
 	// Progress, if set, is called with the bytes that have reached the

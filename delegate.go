@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"sync"
@@ -175,8 +176,18 @@ func (k *call) wrapperMoved(before *tally, n int64, side string, v any) {
 }
 
 func noDescriptor(side string, v any) error {
+	if _, ok := v.(http.ResponseWriter); ok && side == "dst" {
+		return fmt.Errorf("zerocopy: dst %T: %w", v, errHTTPCopied)
+	}
 	return fmt.Errorf("zerocopy: %s %T: no descriptor: %w", side, v, ErrUnsupported)
 }
+
+// errHTTPCopied is why a ResponseWriter that was asked to copy kept every
+// byte on the buffered path: net/http's ReadFrom reaches the connection's
+// own ReadFrom only for a body with a Content-Length over HTTP/1.x without
+// TLS, and only after the first 512 bytes, which it copies itself to sniff
+// a Content-Type unless the header was written first.
+var errHTTPCopied = fmt.Errorf("net/http copied the body itself (it does for the first 512 bytes unless the header was written or flushed first, for a chunked body without Content-Length, and over TLS or HTTP/2): %w", ErrUnsupported)
 
 // srcStandIn stands in for the source when a destination's ReadFrom is
 // asked to copy.

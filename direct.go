@@ -108,27 +108,23 @@ func (r *directReader) Close() error { return errors.Join(r.Reader.Close(), r.f.
 
 // directWriter returns what a direct-I/O copy writes to, and the function
 // that finishes the writes and returns, of the n bytes taken in, those
-// that reached the destination. A regular file (not O_APPEND) is written
-// by a directio.Writer at its offset, on a descriptor of its file reopened
-// with O_DIRECT, and left at its offset after the bytes written (an
-// O_APPEND file is written as it is, with the reason noted: the reopened
-// descriptor would not append); where
-// O_DIRECT is refused, by a directio.Writer on the file itself, which
-// writes through the page cache and drops what it wrote, and the tally
-// says why. Any other destination is written as it is. Progress and a
-// context count what the writer takes in.
+// that reached the destination. A regular file is written by a
+// directio.Writer at its offset, on a descriptor of its file reopened with
+// O_DIRECT, and left at its offset after the bytes written. Where that
+// cannot be (O_DIRECT refused, an O_APPEND file: the reopened descriptor
+// would not append, a platform that reopens no destination), the
+// directio.Writer writes the file itself, through the page cache, and
+// drops what it wrote; the tally says why. Any other destination is
+// written as it is. Progress and a context count what the writer takes in.
 func (k *call) directWriter(dst io.Writer) (io.Writer, func(n int64, err error) (int64, error)) {
 	var w io.Writer = dst
 	end := func(n int64, err error) (int64, error) { return n, err }
 	if f, ok := dst.(*os.File); ok && regularFile(f) {
-		if err := directWritable(f); err != nil {
-			k.t.note(err)
-		} else if dw, finish, err := directFile(f); dw != nil {
+		dw, finish, err := directFile(f, directWritable(f))
+		if dw != nil {
 			w, end = dw, finish
-			k.t.note(err)
-		} else {
-			k.t.note(err)
 		}
+		k.t.note(err)
 	}
 	if k.prog != nil {
 		w = &progressWriter{w: w, p: k.prog}
@@ -142,26 +138,30 @@ func regularFile(f *os.File) bool {
 }
 
 // directFile returns a directio.Writer for f at f's offset, and the
-// function that flushes it and counts what landed.
-func directFile(f *os.File) (*directio.Writer, func(int64, error) (int64, error), error) {
+// function that flushes it and counts what landed. why, if not nil, says
+// why f is not to be reopened with O_DIRECT: the Writer then writes f
+// itself and drops behind, and the error returned says so.
+func directFile(f *os.File, why error) (*directio.Writer, func(int64, error) (int64, error), error) {
 	start, err := f.Seek(0, io.SeekCurrent)
 	if err != nil {
 		return nil, nil, err
 	}
-	g, gerr := directio.ReopenDirect(f, os.O_WRONLY)
-	if gerr == nil {
-		_, gerr = g.Seek(start, io.SeekStart)
-		if gerr != nil {
-			_ = g.Close()
+	var g *os.File
+	if why == nil {
+		if g, why = directio.ReopenDirect(f, os.O_WRONLY); why == nil {
+			if _, why = g.Seek(start, io.SeekStart); why != nil {
+				_ = g.Close()
+				g = nil
+			}
 		}
 	}
 	target := f
-	if gerr == nil {
+	if g != nil {
 		target = g
 	}
 	dw, err := directio.NewWriter(target)
 	if err != nil {
-		if gerr == nil {
+		if g != nil {
 			_ = g.Close()
 		}
 		return nil, nil, err
@@ -170,7 +170,7 @@ func directFile(f *os.File) (*directio.Writer, func(int64, error) (int64, error)
 		if cerr := dw.Close(); cerr != nil && err == nil {
 			n, err = n-int64(dw.Buffered()), cerr // the tail that did not land
 		}
-		if gerr == nil {
+		if g != nil {
 			_ = g.Close()
 			if _, serr := f.Seek(start+n, io.SeekStart); serr != nil && err == nil {
 				err = serr
@@ -178,8 +178,8 @@ func directFile(f *os.File) (*directio.Writer, func(int64, error) (int64, error)
 		}
 		return n, err
 	}
-	if gerr != nil {
-		return dw, finish, fmt.Errorf("zerocopy: dst written through the page cache (dropped behind): %w", gerr)
+	if why != nil {
+		return dw, finish, fmt.Errorf("zerocopy: dst written through the page cache and dropped behind: %w", why)
 	}
 	return dw, finish, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
-var errAppendDirect = errors.New("zerocopy: dst is an O_APPEND file: written through the page cache (a descriptor reopened for direct writes would not append)")
+var errAppendDirect = errors.New("an O_APPEND file (a descriptor reopened for direct writes would not append)")
 
 // directWritable says why f cannot be reopened for direct writes, or nil.
 func directWritable(f *os.File) error {

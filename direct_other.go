@@ -7,7 +7,7 @@ import (
 	"os"
 )
 
-var errNoDirectWrite = errors.New("zerocopy: dst written through the page cache: this platform's destinations are not reopened for direct writes")
+var errNoDirectWrite = errors.New("this platform's destinations are not reopened for direct writes")
 
 // directWritable says why f cannot be reopened for direct writes: here no
 // destination is (O_APPEND cannot be told from the handle).

@@ -87,10 +87,30 @@ func (l *Loop) run(rc syscall.RawConn, write, moved bool) (int, Action, error) {
 		case err == nil:
 			return l.n, l.act, l.err
 		case !l.asked || l.selfPoll || !notPollable(err):
-			return 0, Fatal, err
+			return 0, Fatal, l.named(err)
 		}
 		l.selfPoll = true // call again, waiting in poll(2) from now on
 	}
+}
+
+// named gives a netpoller error (a deadline, a closed descriptor) the
+// call's name instead of the RawConn method's: net's conns say
+// "raw-read tcp A->B: i/o timeout", where the operation was splice or
+// sendfile. The error it wraps is unchanged, so errors.Is holds.
+func (l *Loop) named(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && (oe.Op == "raw-read" || oe.Op == "raw-write") {
+		named := *oe
+		named.Op = l.Name
+		return &named
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) && (pe.Op == "raw-read" || pe.Op == "raw-write") {
+		named := *pe
+		named.Op = l.Name
+		return &named
+	}
+	return err
 }
 
 // staleLimit bounds EAGAINs right after poll(2) said "ready" before the

@@ -140,6 +140,16 @@ var (
 		}
 		return func() { sys.Pipe2 = orig; dropPools() }
 	}}
+	// Open is sys.OpenFlags: directio's reopen of a descriptor through
+	// /proc/self/fd (Fault{Errno: syscall.EINVAL} is a filesystem that
+	// refuses O_DIRECT at open).
+	Open = Syscall{"open", func(f *Faults) func() {
+		orig := sys.OpenFlags
+		sys.OpenFlags = func(path string, flags int, mode uint32) (int, error) {
+			return f.apply(0, func(int) (int, error) { return orig(path, flags, mode) })
+		}
+		return func() { sys.OpenFlags = orig }
+	}}
 	// SetPipeSize is sys.FcntlInt's F_SETPIPE_SZ calls only (other fcntl
 	// commands run unchanged and are not counted). Fault{Errno:
 	// syscall.EPERM} makes every new pipe refuse a size, as the kernel does
