@@ -40,7 +40,9 @@ import (
 //
 // The header is flushed before the body: net/http would otherwise copy the
 // first 512 bytes of the body through its own buffer (to sniff a
-// Content-Type) before it hands the rest to sendfile. A ResponseWriter
+// Content-Type) before it hands the rest to sendfile. A body of 512 bytes
+// or less is not worth the extra system call: net/http sends it with the
+// header in one write (one pread, no sendfile). A ResponseWriter
 // that has no connection underneath (HTTP/2, TLS, a recorder, a wrapper
 // without ReadFrom) gets the bytes through pread and Write.
 //
@@ -65,6 +67,9 @@ func (c *Copier) ServeContent(w http.ResponseWriter, r *http.Request, name strin
 	}
 	serveContent(w, r, name, modtime, f, send)
 }
+
+// sniffLen is net/http's: the bytes it sniffs a Content-Type from.
+const sniffLen = 512
 
 // serveContent follows net/http's serveContent (Go 1.26) step for step;
 // only the reads differ: ReadAt for sniffing, send for the bodies.
@@ -94,7 +99,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 	if !haveType {
 		ctype = mime.TypeByExtension(filepath.Ext(name))
 		if ctype == "" {
-			var buf [512]byte // net/http's sniffLen
+			var buf [sniffLen]byte
 			n, err := f.ReadAt(buf[:], 0)
 			if err != nil && err != io.EOF {
 				serveError(w, "zerocopy: ServeContent: cannot read the file", http.StatusInternalServerError)
@@ -165,8 +170,10 @@ func serveContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 	if r.Method == http.MethodHead || sendSize == 0 {
 		return
 	}
-	if !encoded {
+	if !encoded && sendSize > sniffLen {
 		// Without this net/http copies the body's first 512 bytes itself.
+		// A body of 512 bytes or less goes out with the header in one
+		// write instead: cheaper than a flush and a sendfile.
 		_ = http.NewResponseController(w).Flush()
 	}
 

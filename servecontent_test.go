@@ -273,14 +273,20 @@ func TestServeContentMatchesNetHTTP(t *testing.T) {
 
 	want := make([]answer, len(cases))
 	var payload int64 // file bytes the /zc/ bodies hold, outside "enc" cases
+	var small int64   // those of bodies of 512 bytes or less: sent with the header
 	for i, tc := range cases {
 		want[i] = fx.do(t, "/std/", tc)
 		got := fx.do(t, "/zc/", tc)
 		require.Equal(t, want[i], got, tc.name)
 		if !strings.Contains(tc.path, "enc=") {
-			payload += got.payload
+			if got.size <= 512 {
+				small += got.payload
+			} else {
+				payload += got.payload
+			}
 		}
 	}
+	require.Positive(t, small, "some bodies are small")
 	// Spot checks that net/http's answers are the ones meant (a case that
 	// asked nothing would compare nothing).
 	byName := map[string]answer{}
@@ -306,8 +312,9 @@ func TestServeContentMatchesNetHTTP(t *testing.T) {
 	require.Eventually(t, func() bool { return fx.inflight.Load() == 0 }, 5*time.Second, time.Millisecond)
 	if zerocopy.FastPaths {
 		require.Equal(t, payload, fx.byMethod[zerocopy.MethodSendfile].Load(), "body bytes sent by sendfile")
+		require.Equal(t, small, fx.byMethod[zerocopy.MethodBuffered].Load(), "small bodies sent with the header")
 		for m := range fx.byMethod {
-			if zerocopy.Method(m) != zerocopy.MethodSendfile {
+			if m := zerocopy.Method(m); m != zerocopy.MethodSendfile && m != zerocopy.MethodBuffered {
 				require.Zero(t, fx.byMethod[m].Load(), "body bytes sent by %v", zerocopy.Method(m))
 			}
 		}
