@@ -10,11 +10,6 @@ import (
 	"unsafe"
 )
 
-// ErrUnsupported reports that direct I/O is not available for a file or on
-// this platform. It is errors.ErrUnsupported, the same value as
-// zerocopy.ErrUnsupported.
-var ErrUnsupported = errors.ErrUnsupported
-
 // Alignment is what direct I/O requires of a file: buffer addresses must
 // be multiples of Memory, file offsets and lengths multiples of Offset.
 type Alignment struct{ Memory, Offset int }

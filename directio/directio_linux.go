@@ -14,7 +14,7 @@ import (
 
 // OpenFile opens name with O_DIRECT added to flag. A filesystem that
 // refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE and overlay setups)
-// gives an error wrapping ErrUnsupported that names it; other errors,
+// gives an error wrapping errors.ErrUnsupported that names it; other errors,
 // EINVAL from bad flags among them, are returned as they are.
 func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(name, flag|sys.O_DIRECT, perm)
@@ -30,7 +30,7 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 		return nil, err
 	}
 	defer g.Close()
-	return nil, fmt.Errorf("directio: OpenFile %s: the %s filesystem refuses O_DIRECT: %w", name, fsName(g), ErrUnsupported)
+	return nil, fmt.Errorf("directio: OpenFile %s: the %s filesystem refuses O_DIRECT: %w", name, fsName(g), errors.ErrUnsupported)
 }
 
 // ReopenDirect opens f's file again with O_DIRECT through /proc/self/fd,

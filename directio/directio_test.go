@@ -29,7 +29,7 @@ func open(t *testing.T, path string, plain bool) (f *os.File, direct bool) {
 			t.Cleanup(func() { _ = f.Close() })
 			return f, true
 		}
-		require.ErrorIs(t, err, directio.ErrUnsupported, "only a refusing filesystem may fail")
+		require.ErrorIs(t, err, errors.ErrUnsupported, "only a refusing filesystem may fail")
 	}
 	f, err := os.Open(path)
 	require.NoError(t, err)
@@ -187,7 +187,7 @@ func TestWriter(t *testing.T) {
 						data := testutil.Data(uint64(size)+1, size)
 						path := filepath.Join(dir, fmt.Sprintf("w-%d-%d-%s", size, chunk, how))
 						f, err := directio.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-						if errors.Is(err, directio.ErrUnsupported) {
+						if errors.Is(err, errors.ErrUnsupported) {
 							f, err = os.Create(path)
 						}
 						require.NoError(t, err)
@@ -247,7 +247,7 @@ func TestWriterUnalignedStart(t *testing.T) {
 			}
 			f, err := directio.OpenFile(path, flag, 0)
 			if !directio.DirectBuild {
-				require.ErrorIs(t, err, directio.ErrUnsupported)
+				require.ErrorIs(t, err, errors.ErrUnsupported)
 				f, err = os.OpenFile(path, flag, 0)
 			}
 			require.NoError(t, err)

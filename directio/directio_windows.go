@@ -3,6 +3,7 @@
 package directio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,7 +29,7 @@ const share = sys.FILE_SHARE_READ | sys.FILE_SHARE_WRITE
 // open), then opens the file again with FILE_FLAG_NO_BUFFERING, and
 // FILE_FLAG_WRITE_THROUGH if it is opened for writing, with the same
 // access (ReOpenFile), and closes the first handle. A volume that refuses
-// unbuffered handles gives an error wrapping ErrUnsupported.
+// unbuffered handles gives an error wrapping errors.ErrUnsupported.
 func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
@@ -49,7 +50,7 @@ func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	}
 	g, err := sys.Reopen(f, access, share, flags)
 	if err != nil {
-		return nil, fmt.Errorf("directio: OpenFile %s: unbuffered (FILE_FLAG_NO_BUFFERING) reopen refused: %w: %w", name, err, ErrUnsupported)
+		return nil, fmt.Errorf("directio: OpenFile %s: unbuffered (FILE_FLAG_NO_BUFFERING) reopen refused: %w: %w", name, err, errors.ErrUnsupported)
 	}
 	return g, nil
 }
@@ -73,7 +74,7 @@ func ReopenDirect(f *os.File, flag int) (*os.File, error) {
 	}
 	g, err := sys.Reopen(f, access, share|sys.FILE_SHARE_DELETE, sys.FILE_FLAG_NO_BUFFERING)
 	if err != nil {
-		return nil, fmt.Errorf("directio: ReopenDirect %s: %w: %w", f.Name(), err, ErrUnsupported)
+		return nil, fmt.Errorf("directio: ReopenDirect %s: %w: %w", f.Name(), err, errors.ErrUnsupported)
 	}
 	return g, nil
 }

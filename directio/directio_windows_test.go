@@ -215,12 +215,12 @@ func TestOpenFileFlags(t *testing.T) {
 		return syscall.InvalidHandle, syscall.Errno(sys.ERROR_NOT_SUPPORTED)
 	}
 	_, err = directio.OpenFile(path, os.O_RDONLY, 0)
-	require.ErrorIs(t, err, directio.ErrUnsupported)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
 	require.ErrorIs(t, err, sys.ERROR_NOT_SUPPORTED)
 	require.ErrorContains(t, err, "FILE_FLAG_NO_BUFFERING")
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	_, err = directio.ReopenDirect(f, os.O_RDONLY)
-	require.True(t, errors.Is(err, directio.ErrUnsupported) && errors.Is(err, sys.ERROR_NOT_SUPPORTED), "%v", err)
+	require.True(t, errors.Is(err, errors.ErrUnsupported) && errors.Is(err, sys.ERROR_NOT_SUPPORTED), "%v", err)
 }

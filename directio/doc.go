@@ -14,7 +14,7 @@
 //
 //	f, err := directio.OpenFile("backup.tar", os.O_RDONLY, 0)
 //	if err != nil {
-//		return err // wraps ErrUnsupported where the filesystem refuses O_DIRECT
+//		return err // wraps errors.ErrUnsupported where the filesystem refuses O_DIRECT
 //	}
 //	defer f.Close()
 //	r, err := directio.NewReader(f, nil) // 4 reads of 4 MiB in flight
@@ -69,13 +69,13 @@
 //     the exact count. Errors name the caller's file, not the
 //     /proc/self/fd path it was reopened through.
 //   - tmpfs accepts O_DIRECT since Linux 6.6 (and reports no alignment);
-//     older kernels refuse it at open: OpenFile returns ErrUnsupported
+//     older kernels refuse it at open: OpenFile returns errors.ErrUnsupported
 //     naming the filesystem.
 //   - darwin: OpenFile sets F_NOCACHE (no alignment rules), Readers and
 //     Writers run their buffered mode and Direct() is false;
 //     ReopenDirect, and so Copier.DirectIOThreshold, is unsupported. This
 //     path is compiled by CI but was not run on a Mac. Other platforms and
-//     purego: OpenFile returns ErrUnsupported and Readers and Writers run
+//     purego: OpenFile returns errors.ErrUnsupported and Readers and Writers run
 //     buffered.
 //   - windows: OpenFile opens the file with os.OpenFile (flag and perm
 //     keep their meaning), then again with FILE_FLAG_NO_BUFFERING, and

@@ -3,6 +3,7 @@
 package directio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,9 +12,9 @@ import (
 // What every build without O_DIRECT shares (darwin, whose F_NOCACHE needs
 // no alignment, included).
 
-// ReopenDirect returns an error wrapping ErrUnsupported on this build.
+// ReopenDirect returns an error wrapping errors.ErrUnsupported on this build.
 func ReopenDirect(f *os.File, flag int) (*os.File, error) {
-	return nil, fmt.Errorf("directio: ReopenDirect: %w", ErrUnsupported)
+	return nil, fmt.Errorf("directio: ReopenDirect: %w", errors.ErrUnsupported)
 }
 
 // AlignmentOf reports a safe 4096/4096: nothing is required here, and it

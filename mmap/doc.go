@@ -61,14 +61,14 @@
 // alignment elsewhere. Sync is FlushViewOfFile then FlushFileBuffers;
 // Lock is VirtualLock; Advise WillNeed is PrefetchVirtualMemory, DontNeed
 // trims the working set (VirtualUnlock), Normal does nothing, and
-// Sequential and Random return an error wrapping ErrUnsupported (Windows
+// Sequential and Random return an error wrapping errors.ErrUnsupported (Windows
 // has no such hint for a view). Resize maps the new view before it
 // unmaps the old one, so CopyOnWrite changes in the part that stays are
 // kept. Tested under Wine 8 (see the README's Platforms section).
 //
 // On other platforms, and under the purego build tag, ReadOnly and
 // CopyOnWrite read the range into memory (the same API, without the
-// sharing), and ReadWrite returns an error wrapping ErrUnsupported.
+// sharing), and ReadWrite returns an error wrapping errors.ErrUnsupported.
 //
 // # Caveats
 //
@@ -98,7 +98,7 @@
 //     progress. WriteTo to a slow peer therefore delays Close.
 //   - Lock is bounded by RLIMIT_MEMLOCK (often 8 MiB for unprivileged
 //     users). On the in-memory copy (other platforms, purego) Lock returns
-//     ErrUnsupported and Unlock does nothing.
+//     errors.ErrUnsupported and Unlock does nothing.
 //   - Map refuses a range past the end of the file; grow the file first.
 //   - Windows refuses to shrink a file while a view of it exists
 //     (SetEndOfFile fails with ERROR_USER_MAPPED_FILE), so a truncation

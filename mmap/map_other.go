@@ -3,13 +3,14 @@
 package mmap
 
 import (
+	"errors"
 	"fmt"
 	"io"
 )
 
 // This platform (or the purego build) has no mmap here: ReadOnly and
 // CopyOnWrite read the range into memory at Map and Resize; ReadWrite is
-// refused with ErrUnsupported. The file is copied, so it can never be
+// refused with errors.ErrUnsupported. The file is copied, so it can never be
 // "truncated under" the mapping, and writes never reach it.
 const supportsReadWrite = false
 
@@ -40,7 +41,7 @@ func (r *region) unmap() error        { r.mem, r.data = nil, nil; return nil }
 func (r *region) sync() error         { return nil }
 func (r *region) advise(Advice) error { return nil }
 func (r *region) unlock() error       { return nil }
-func (r *region) lock() error         { return fmt.Errorf("mmap: Lock: %w", ErrUnsupported) }
+func (r *region) lock() error         { return fmt.Errorf("mmap: Lock: %w", errors.ErrUnsupported) }
 
 // accessDenied: the in-memory copy refuses ReadWrite before it reads.
 func accessDenied(error) bool { return false }

@@ -115,14 +115,14 @@ func (r *region) sync() error {
 // PrefetchVirtualMemory, DontNeed trims the pages from the working set
 // (VirtualUnlock on pages that are not locked; it also ends a Lock), and
 // Normal is what a view always is. Windows has no access-pattern hint for
-// a view: Sequential and Random return an error wrapping ErrUnsupported.
+// a view: Sequential and Random return an error wrapping errors.ErrUnsupported.
 func (r *region) advise(a Advice) error {
 	switch a {
 	case Normal:
 		return nil
 	case WillNeed:
 		err := sys.PrefetchVirtualMemory(r.mem)
-		if err == nil || errors.Is(err, ErrUnsupported) {
+		if err == nil || errors.Is(err, errors.ErrUnsupported) {
 			return nil // Windows 7 has no prefetch: advice is only advice
 		}
 		return os.NewSyscallError("PrefetchVirtualMemory", err)
@@ -133,7 +133,7 @@ func (r *region) advise(a Advice) error {
 		}
 		return os.NewSyscallError("VirtualUnlock", err)
 	}
-	return fmt.Errorf("mmap: Advise: %v: Windows has no access-pattern hint for a mapped view: %w", a, ErrUnsupported)
+	return fmt.Errorf("mmap: Advise: %v: Windows has no access-pattern hint for a mapped view: %w", a, errors.ErrUnsupported)
 }
 
 func (r *region) lock() error {

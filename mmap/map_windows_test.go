@@ -3,6 +3,7 @@
 package mmap_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -157,7 +158,7 @@ func TestAdviseLockWindows(t *testing.T) {
 	}
 	for _, a := range []mmap.Advice{mmap.Sequential, mmap.Random} {
 		err := m.Advise(a)
-		require.ErrorIs(t, err, mmap.ErrUnsupported, "Windows has no such hint for a view")
+		require.ErrorIs(t, err, errors.ErrUnsupported, "Windows has no such hint for a view")
 		require.ErrorContains(t, err, "access-pattern hint")
 	}
 	testutil.RequireBytes(t, data, m.Bytes(), "DontNeed only trims the working set")

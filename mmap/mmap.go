@@ -60,10 +60,6 @@ var (
 	// ErrTruncated reports that the file shrank under the mapping: the
 	// access touched a page past the file's new end.
 	ErrTruncated = errors.New("mmap: file truncated under the mapping")
-	// ErrUnsupported reports a mode or operation this platform cannot
-	// offer. It is errors.ErrUnsupported, the same value as
-	// zerocopy.ErrUnsupported.
-	ErrUnsupported = errors.ErrUnsupported
 )
 
 // closedError is ErrClosed: its own words, os.ErrClosed's identity.
@@ -165,7 +161,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 		return nil, fmt.Errorf("mmap: Map: range [%d, %d) is past the end of %s (%d bytes)", offset, offset+int64(length), f.Name(), size)
 	}
 	if mode == ReadWrite && !supportsReadWrite {
-		return nil, fmt.Errorf("mmap: Map: ReadWrite on %s: %w", runtime.GOOS, ErrUnsupported)
+		return nil, fmt.Errorf("mmap: Map: ReadWrite on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 	}
 	dup, err := sys.Dup(f)
 	if err != nil {
@@ -385,7 +381,7 @@ func (m *Mapping) Sync() error {
 // (ENOSYS) is not an error: advice is only advice. On Windows WillNeed
 // prefetches (PrefetchVirtualMemory), DontNeed trims the working set,
 // Normal does nothing, and Sequential and Random return an error wrapping
-// ErrUnsupported.
+// errors.ErrUnsupported.
 func (m *Mapping) Advise(a Advice) error {
 	if a < Normal || a > DontNeed {
 		return fmt.Errorf("mmap: Advise: unknown advice %d", int(a))
@@ -406,7 +402,7 @@ func (m *Mapping) Advise(a Advice) error {
 // returns an error naming the limit. A kernel without mlock (ENOSYS) is not
 // an error. Where the mapping is the portable in-memory copy (platforms
 // without mmap, and the purego build), Lock returns an error wrapping
-// ErrUnsupported and Unlock does nothing and returns nil.
+// errors.ErrUnsupported and Unlock does nothing and returns nil.
 func (m *Mapping) Lock() error {
 	m.mu.RLock()
 	defer m.mu.RUnlock()

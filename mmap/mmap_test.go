@@ -370,7 +370,7 @@ func TestAdviseAndLock(t *testing.T) {
 	for _, a := range []mmap.Advice{mmap.Normal, mmap.Sequential, mmap.Random, mmap.WillNeed, mmap.DontNeed} {
 		err := m.Advise(a)
 		if realMaps() && runtime.GOOS == "windows" && (a == mmap.Sequential || a == mmap.Random) {
-			require.ErrorIs(t, err, mmap.ErrUnsupported, "Windows has no access-pattern hint for a view")
+			require.ErrorIs(t, err, errors.ErrUnsupported, "Windows has no access-pattern hint for a view")
 			continue
 		}
 		require.NoError(t, err)

@@ -15,7 +15,7 @@
 // zerocopy.Copy uses the same engine for socket and pipe sources, so most
 // programs never call this package directly; it is for proxies that want
 // Tee (record a stream while forwarding it), Vmsplice, or an explicit
-// ErrUnsupported instead of a silent copy.
+// errors.ErrUnsupported instead of a silent copy.
 //
 // # Deadlines, Close, errors
 //
@@ -34,14 +34,14 @@
 //     reachable until it is seen empty, so the garbage collector cannot
 //     reuse them; not changing them is up to you.
 //   - Lost on a final error. When Splice fails with anything but an
-//     ErrUnsupported error, bytes already taken from src into the pooled
+//     errors.ErrUnsupported error, bytes already taken from src into the pooled
 //     pipe are discarded with the pipe (it is closed, never reused): the
 //     count says what reached dst, and dst has failed anyway.
 //   - Pipe size. Pipes ask for 1 MiB (pipe-max-size). Past the per-user
 //     budget (pipe-user-pages-soft) the kernel gives 8 KiB pipes; Splice
 //     keeps working, in smaller steps.
 //   - Unix datagram sockets, O_APPEND files and values without a
-//     descriptor are refused with ErrUnsupported before anything is read.
+//     descriptor are refused with errors.ErrUnsupported before anything is read.
 //   - Other platforms, and the purego build tag: Splice and Tee return
-//     ErrUnsupported; Pipe is an os.Pipe and Vmsplice writes a copy.
+//     errors.ErrUnsupported; Pipe is an os.Pipe and Vmsplice writes a copy.
 package splice

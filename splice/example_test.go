@@ -37,7 +37,7 @@ func ExamplePipe_Vmsplice() {
 func ExampleSplice() {
 	var client, upstream *net.TCPConn // accepted and dialled elsewhere
 	n, err := splice.Splice(upstream, client, -1)
-	if errors.Is(err, splice.ErrUnsupported) {
+	if errors.Is(err, errors.ErrUnsupported) {
 		var m int64
 		m, err = io.Copy(upstream, client) // every byte Splice took has been delivered
 		n += m

@@ -112,7 +112,7 @@ func TestSpliceFaults(t *testing.T) {
 			case tc.fallback:
 				// Everything taken from the source reached the destination:
 				// a plain copy of the rest completes the stream.
-				require.ErrorIs(t, err, splice.ErrUnsupported)
+				require.ErrorIs(t, err, errors.ErrUnsupported)
 				require.ErrorIs(t, err, tc.fault.Errno)
 				rest, rerr := io.ReadAll(s)
 				require.NoError(t, rerr)
@@ -246,7 +246,7 @@ func TestClosedEnds(t *testing.T) {
 				v, want := mk.make(t)
 				n, err := tc.run(t, v)
 				require.ErrorIs(t, err, want)
-				require.NotErrorIs(t, err, splice.ErrUnsupported)
+				require.NotErrorIs(t, err, errors.ErrUnsupported)
 				require.Zero(t, n)
 			})
 		}
@@ -272,7 +272,7 @@ func TestPipe2Refused(t *testing.T) {
 				} else {
 					n, err = splice.Tee(dst, testutil.File(t, t.TempDir(), "side", nil), s, -1)
 				}
-				require.ErrorIs(t, err, splice.ErrUnsupported)
+				require.ErrorIs(t, err, errors.ErrUnsupported)
 				require.ErrorIs(t, err, errors.ErrUnsupported)
 				require.ErrorIs(t, err, errno)
 				require.Zero(t, n)

@@ -127,7 +127,7 @@ func (p *Pipe) Vmsplice(bufs ...[]byte) (int, error) {
 			done += k
 			iov = sys.AdvanceIovecs(iov, k)
 		case sys.Fallback, sys.Missing:
-			return done, fmt.Errorf("splice: Vmsplice: %w: %w", ErrUnsupported, err)
+			return done, fmt.Errorf("splice: Vmsplice: %w: %w", errors.ErrUnsupported, err)
 		default:
 			return done, err
 		}

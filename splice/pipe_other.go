@@ -11,7 +11,7 @@ import (
 )
 
 // Pipe is an os.Pipe on this platform: Splice and Tee do not use it (they
-// report ErrUnsupported), and Vmsplice writes a copy.
+// report errors.ErrUnsupported), and Vmsplice writes a copy.
 type Pipe struct {
 	r, w     *os.File
 	buffered atomic.Int64

@@ -8,11 +8,6 @@ import (
 	"strconv"
 )
 
-// ErrUnsupported reports that a pair cannot be spliced (no descriptor, a
-// datagram socket, an O_APPEND file, another platform). It is
-// errors.ErrUnsupported, the same value as zerocopy.ErrUnsupported.
-var ErrUnsupported = errors.ErrUnsupported
-
 // Splice moves up to n bytes (n < 0: until EOF) from src to dst through the
 // kernel, without copying them into user memory, and returns the bytes that
 // reached dst.
@@ -25,9 +20,9 @@ var ErrUnsupported = errors.ErrUnsupported
 // is read and written at its own offset, which Splice advances.
 //
 // If the pair cannot be spliced, Splice returns 0 and an error wrapping
-// ErrUnsupported, having consumed nothing. If the kernel refuses part-way
+// errors.ErrUnsupported, having consumed nothing. If the kernel refuses part-way
 // (EINVAL, ...), every byte taken from src has still reached dst (what was
-// in the pipe is written with dst.Write) and the error wraps ErrUnsupported
+// in the pipe is written with dst.Write) and the error wraps errors.ErrUnsupported
 // too, so the caller can finish with a plain copy. Any other error is
 // final, and the count is still exact; bytes already taken from src into
 // the pooled pipe are then lost with the pipe, which is closed, never
@@ -84,7 +79,7 @@ func (e *SideError) Error() string {
 func (e *SideError) Unwrap() error { return e.Err }
 
 func unsupported(op, why string) error {
-	return fmt.Errorf("splice: %s: %s: %w", op, why, ErrUnsupported)
+	return fmt.Errorf("splice: %s: %s: %w", op, why, errors.ErrUnsupported)
 }
 
 // closeWriteEnd closes w; one already closed by CloseWrite is not an error

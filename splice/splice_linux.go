@@ -67,7 +67,7 @@ func splice(dst io.Writer, src io.Reader, n int64) (int64, bool, error) {
 		p.unpinIfEmpty()
 	}
 	if err == nil && res.Fallback != nil {
-		err = fmt.Errorf("splice: Splice: %w: %w", ErrUnsupported, res.Fallback)
+		err = fmt.Errorf("splice: Splice: %w: %w", errors.ErrUnsupported, res.Fallback)
 	}
 	return res.N, res.Done, err
 }
@@ -82,7 +82,7 @@ func tee(dst, side io.Writer, src io.Reader, n int64) (int64, bool, error) {
 		p.unpinIfEmpty()
 	}
 	if err == nil && res.Fallback != nil {
-		err = fmt.Errorf("splice: Tee: %w: %w", ErrUnsupported, res.Fallback)
+		err = fmt.Errorf("splice: Tee: %w: %w", errors.ErrUnsupported, res.Fallback)
 	}
 	if err != nil && res.Side != res.N {
 		err = &SideError{Side: res.Side, Err: err}

@@ -204,7 +204,7 @@ func TestUnsupported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := splice.Splice(tc.dst, tc.src, -1)
 			require.Zero(t, n)
-			require.ErrorIs(t, err, splice.ErrUnsupported)
+			require.ErrorIs(t, err, errors.ErrUnsupported)
 			require.ErrorIs(t, err, errors.ErrUnsupported)
 		})
 	}

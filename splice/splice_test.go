@@ -24,7 +24,7 @@ func TestNoDescriptors(t *testing.T) {
 	require.Equal(t, 3, src.Len(), "nothing consumed")
 	n, err = splice.Tee(&dst, io.Discard, src, -1)
 	require.Zero(t, n)
-	require.ErrorIs(t, err, splice.ErrUnsupported)
+	require.ErrorIs(t, err, errors.ErrUnsupported)
 	n, err = splice.Splice(&dst, src, 0)
 	require.Zero(t, n)
 	require.NoError(t, err)

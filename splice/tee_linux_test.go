@@ -3,6 +3,7 @@
 package splice_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"syscall"
@@ -78,7 +79,7 @@ func TestTeeFailureLosesNothing(t *testing.T) {
 				dst := testutil.File(t, t.TempDir(), "dst", nil)
 				side := testutil.File(t, t.TempDir(), "side", nil)
 				n, err := splice.Tee(dst, side, s, -1)
-				require.ErrorIs(t, err, splice.ErrUnsupported)
+				require.ErrorIs(t, err, errors.ErrUnsupported)
 				require.ErrorIs(t, err, errno)
 				require.Positive(t, n, "the chunk in the pipe was delivered")
 				testutil.RequireBytes(t, data[:n], testutil.ReadFile(t, dst.Name()), "dst so far")

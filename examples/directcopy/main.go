@@ -100,7 +100,7 @@ func parseSize(s string) (int64, error) {
 
 func openOr(name string, flag int, perm os.FileMode) (*os.File, error) {
 	f, err := directio.OpenFile(name, flag, perm)
-	if errors.Is(err, directio.ErrUnsupported) {
+	if errors.Is(err, errors.ErrUnsupported) {
 		return os.OpenFile(name, flag, perm) // buffered with drop-behind
 	}
 	return f, err
