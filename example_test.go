@@ -2,12 +2,16 @@ package zerocopy_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/zerocopy-go/zerocopy"
 )
@@ -82,7 +86,7 @@ func ExampleCopier() {
 	}
 	// Neither side has a descriptor: the buffered path, on every platform.
 	var dst strings.Builder
-	if _, err := c.Copy(bg, &dst, strings.NewReader("no descriptors here")); err != nil {
+	if _, err := c.Copy(context.Background(), &dst, strings.NewReader("no descriptors here")); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(dst.String())
@@ -95,4 +99,85 @@ func ExampleMethod_Available() {
 	for _, m := range []zerocopy.Method{zerocopy.MethodBuffered, zerocopy.MethodCopyFileRange, zerocopy.MethodSendfile, zerocopy.MethodSplice} {
 		fmt.Printf("%s: %v\n", m, m.Available())
 	}
+}
+
+// A copy that gives up when its context ends: here a deadline, against a
+// peer that sends 5 bytes and then nothing. The count is exact, and the
+// error says why it stopped.
+func ExampleCopier_Copy() {
+	conn, peer := net.Pipe()
+	defer conn.Close()
+	defer peer.Close()
+	go peer.Write([]byte("hello")) //nolint:errcheck // the peer then falls silent
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var dst bytes.Buffer
+	var c zerocopy.Copier
+	n, err := c.Copy(ctx, &dst, conn) // the peer never closes: only ctx ends it
+	fmt.Println(n, dst.String(), errors.Is(err, context.DeadlineExceeded))
+	// Output: 5 hello true
+}
+
+// CopyN and SendFile take a context too, and keep their own contracts.
+func ExampleCopier_SendFile() {
+	f, err := os.CreateTemp("", "zerocopy-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := f.WriteString("0123456789"); err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var c zerocopy.Copier
+	var w bytes.Buffer
+	n, err := c.SendFile(ctx, &w, f, 8, 5) // only 2 bytes exist from offset 8
+	fmt.Println(n, w.String(), errors.Is(err, io.ErrUnexpectedEOF))
+	// Output: 2 89 true
+}
+
+// A backup of a huge file that neither evicts the page cache nor fills it:
+// with DirectIOThreshold, a source at least that large is read with O_DIRECT
+// and a regular-file destination is written with O_DIRECT too, its
+// unaligned tail included. (Where a filesystem refuses O_DIRECT, the copy
+// still succeeds and Report.Fallback says why.)
+func ExampleCopier_directIO() {
+	dir, err := os.MkdirTemp("", "zerocopy-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	if err := os.WriteFile(filepath.Join(dir, "big"), append(data, "tail"...), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	src, err := os.Open(filepath.Join(dir, "big"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(filepath.Join(dir, "backup"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer dst.Close()
+
+	c := zerocopy.Copier{
+		DirectIOThreshold: 1 << 20, // files of 1 MiB and more (nginx uses "directio 1024m")
+		Observe: func(r zerocopy.Report) {
+			if r.Method != zerocopy.MethodDirectIO {
+				fmt.Println("no direct I/O here:", r.Fallback) // another platform, or tmpfs before Linux 6.6
+			}
+		},
+	}
+	n, err := c.Copy(context.Background(), dst, src)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fi, _ := dst.Stat()
+	fmt.Println(n, fi.Size())
 }

@@ -63,9 +63,13 @@ func (m Method) String() string {
 
 // Available reports whether this platform and kernel offer the method. It
 // probes once per process and caches the answer; a path the kernel refuses
-// later with ENOSYS or EPERM (a seccomp profile) is marked unavailable from
-// then on. MethodBuffered is always available. Under the purego build tag
-// and on platforms other than Linux only MethodBuffered is.
+// later with ENOSYS is marked unavailable from then on (a per-file EPERM
+// is not: that is the file's answer, not the kernel's). MethodBuffered is
+// always available. On Linux the kernel paths are, as the probe finds
+// them; MethodStdlib is not (Linux has paths of its own). On darwin,
+// freebsd and windows MethodStdlib is available (the standard library's
+// own fast paths, see MethodStdlib) and the Linux paths are not. Under the
+// purego build tag only MethodBuffered is.
 func (m Method) Available() bool {
 	if m == MethodBuffered {
 		return true
