@@ -83,7 +83,6 @@ func serveContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 	if done {
 		return
 	}
-
 	// The size comes first here (net/http seeks for it after sniffing):
 	// a file that is not regular has nothing to sniff.
 	fi, err := f.Stat()
@@ -92,110 +91,142 @@ func serveContent(w http.ResponseWriter, r *http.Request, name string, modtime t
 		return
 	}
 	size := fi.Size()
-
-	code := http.StatusOK
-	ctypes, haveType := w.Header()["Content-Type"]
-	var ctype string
-	if !haveType {
-		ctype = mime.TypeByExtension(filepath.Ext(name))
-		if ctype == "" {
-			var buf [sniffLen]byte
-			n, err := f.ReadAt(buf[:], 0)
-			if err != nil && err != io.EOF {
-				serveError(w, "zerocopy: ServeContent: cannot read the file", http.StatusInternalServerError)
-				return
-			}
-			ctype = http.DetectContentType(buf[:n])
-		}
-		w.Header().Set("Content-Type", ctype)
-	} else if len(ctypes) > 0 {
-		ctype = ctypes[0]
-	}
-
-	sendSize := size
-	ranges, err := parseRange(rangeReq, size)
-	switch err {
-	case nil:
-	case errNoOverlap:
-		if size == 0 {
-			// As net/http: a Range on an empty file gets 200, not 416.
-			ranges = nil
-			break
-		}
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-		fallthrough
-	default:
-		serveError(w, err.Error(), http.StatusRequestedRangeNotSatisfiable)
+	ctype, err := contentType(w, name, f)
+	if err != nil {
+		serveError(w, "zerocopy: ServeContent: cannot read the file", http.StatusInternalServerError)
 		return
 	}
-	if sumRangesSize(ranges) > size {
-		// More bytes than the file holds: an attack or a confused client.
-		// net/http ignores the Range then, and so does this.
-		ranges = nil
+	ranges, ok := satisfiable(w, rangeReq, size)
+	if !ok {
+		return
 	}
+	b := newBody(w, ranges, ctype, size)
+	if b.writeHeader(w, r) {
+		b.send(w, send)
+	}
+}
 
-	var parts [][]byte // multipart: each part's header; the last entry closes
+// contentType sets Content-Type from name's extension, or else from the
+// first 512 bytes of f, unless the handler set one; it returns the type.
+func contentType(w http.ResponseWriter, name string, f *os.File) (string, error) {
+	if ctypes, haveType := w.Header()["Content-Type"]; haveType {
+		if len(ctypes) > 0 {
+			return ctypes[0], nil
+		}
+		return "", nil
+	}
+	ctype := mime.TypeByExtension(filepath.Ext(name))
+	if ctype == "" {
+		var buf [sniffLen]byte
+		n, err := f.ReadAt(buf[:], 0)
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		ctype = http.DetectContentType(buf[:n])
+	}
+	w.Header().Set("Content-Type", ctype)
+	return ctype, nil
+}
+
+// satisfiable parses the Range header against size. ok is false when it
+// answered 416 already. A Range on an empty file, or one asking for more
+// bytes than the file holds (an attack or a confused client), is ignored
+// (nil ranges), as net/http does.
+func satisfiable(w http.ResponseWriter, rangeReq string, size int64) (ranges []httpRange, ok bool) {
+	ranges, err := parseRange(rangeReq, size)
+	switch {
+	case err == errNoOverlap && size == 0:
+		return nil, true
+	case err == errNoOverlap:
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+		fallthrough
+	case err != nil:
+		serveError(w, err.Error(), http.StatusRequestedRangeNotSatisfiable)
+		return nil, false
+	case sumRangesSize(ranges) > size:
+		return nil, true
+	}
+	return ranges, true
+}
+
+// body is what a response sends: the whole file, one range, or several
+// as multipart/byteranges.
+type body struct {
+	code   int
+	size   int64 // the file's
+	ranges []httpRange
+	parts  [][]byte // multipart: each part's header; the last entry closes
+	length int64    // Content-Length
+}
+
+func newBody(w http.ResponseWriter, ranges []httpRange, ctype string, size int64) *body {
+	b := &body{code: http.StatusOK, size: size, ranges: ranges, length: size}
 	switch {
 	case len(ranges) == 1:
-		sendSize = ranges[0].length
-		code = http.StatusPartialContent
+		b.code, b.length = http.StatusPartialContent, ranges[0].length
 		w.Header().Set("Content-Range", ranges[0].contentRange(size))
 	case len(ranges) > 1:
 		// The framing is mime/multipart's, as net/http writes it; each
 		// part's header is built here and written before its bytes.
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
-		sendSize = 0
+		b.code, b.length = http.StatusPartialContent, 0
 		for _, ra := range ranges {
 			_, _ = mw.CreatePart(ra.mimeHeader(ctype, size)) // a bytes.Buffer never fails
-			parts = append(parts, bytes.Clone(buf.Bytes()))
+			b.parts = append(b.parts, bytes.Clone(buf.Bytes()))
 			buf.Reset()
-			sendSize += int64(len(parts[len(parts)-1])) + ra.length
+			b.length += int64(len(b.parts[len(b.parts)-1])) + ra.length
 		}
 		_ = mw.Close()
-		parts = append(parts, bytes.Clone(buf.Bytes()))
-		sendSize += int64(buf.Len())
-		code = http.StatusPartialContent
+		b.parts = append(b.parts, bytes.Clone(buf.Bytes()))
+		b.length += int64(buf.Len())
 		w.Header().Set("Content-Type", "multipart/byteranges; boundary="+mw.Boundary())
 	}
+	return b
+}
 
+// writeHeader writes the header and reports whether a body follows.
+func (b *body) writeHeader(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Accept-Ranges", "bytes")
 	// As net/http: no Content-Length for a whole body when the handler set
 	// a Content-Encoding (a compressing wrapper changes the length).
 	encoded := w.Header().Get("Content-Encoding") != ""
-	if len(ranges) > 0 || !encoded {
-		w.Header().Set("Content-Length", strconv.FormatInt(sendSize, 10))
+	if len(b.ranges) > 0 || !encoded {
+		w.Header().Set("Content-Length", strconv.FormatInt(b.length, 10))
 	}
-	w.WriteHeader(code)
-	if r.Method == http.MethodHead || sendSize == 0 {
-		return
+	w.WriteHeader(b.code)
+	if r.Method == http.MethodHead || b.length == 0 {
+		return false
 	}
-	if !encoded && sendSize > sniffLen {
+	if !encoded && b.length > sniffLen {
 		// Without this net/http copies the body's first 512 bytes itself.
 		// A body of 512 bytes or less goes out with the header in one
 		// write instead: cheaper than a flush and a sendfile.
 		_ = http.NewResponseController(w).Flush()
 	}
+	return true
+}
 
-	// Errors end the body early, as net/http's io.CopyN does: the client
-	// sees a response shorter than its Content-Length.
-	if parts == nil {
-		off, n := int64(0), size
-		if len(ranges) == 1 {
-			off, n = ranges[0].start, ranges[0].length
+// send writes the body. Errors end it early, as net/http's io.CopyN does:
+// the client sees a response shorter than its Content-Length.
+func (b *body) send(w http.ResponseWriter, send func(off, n int64) error) {
+	if b.parts == nil {
+		off, n := int64(0), b.size
+		if len(b.ranges) == 1 {
+			off, n = b.ranges[0].start, b.ranges[0].length
 		}
 		_ = send(off, n)
 		return
 	}
-	for i, ra := range ranges {
-		if _, err := w.Write(parts[i]); err != nil {
+	for i, ra := range b.ranges {
+		if _, err := w.Write(b.parts[i]); err != nil {
 			return
 		}
 		if err := send(ra.start, ra.length); err != nil {
 			return
 		}
 	}
-	_, _ = w.Write(parts[len(ranges)])
+	_, _ = w.Write(b.parts[len(b.ranges)])
 }
 
 // What follows is net/http's fs.go (Go 1.26, BSD licence), with the
@@ -459,7 +490,7 @@ func parseRange(s string, size int64) ([]httpRange, error) {
 	}
 	const b = "bytes="
 	if !strings.HasPrefix(s, b) {
-		return nil, errors.New("invalid range")
+		return nil, errInvalidRange
 	}
 	var ranges []httpRange
 	noOverlap := false
@@ -468,55 +499,61 @@ func parseRange(s string, size int64) ([]httpRange, error) {
 		if ra == "" {
 			continue
 		}
-		start, end, ok := strings.Cut(ra, "-")
-		if !ok {
-			return nil, errors.New("invalid range")
+		r, overlaps, err := parseOneRange(ra, size)
+		switch {
+		case err != nil:
+			return nil, err
+		case !overlaps:
+			noOverlap = true
+		default:
+			ranges = append(ranges, r)
 		}
-		start, end = textproto.TrimString(start), textproto.TrimString(end)
-		var r httpRange
-		if start == "" {
-			// A suffix: the last end bytes.
-			if end == "" || end[0] == '-' {
-				return nil, errors.New("invalid range")
-			}
-			i, err := strconv.ParseInt(end, 10, 64)
-			if i < 0 || err != nil {
-				return nil, errors.New("invalid range")
-			}
-			if i > size {
-				i = size
-			}
-			r.start = size - i
-			r.length = size - r.start
-		} else {
-			i, err := strconv.ParseInt(start, 10, 64)
-			if err != nil || i < 0 {
-				return nil, errors.New("invalid range")
-			}
-			if i >= size {
-				noOverlap = true
-				continue
-			}
-			r.start = i
-			if end == "" {
-				r.length = size - r.start
-			} else {
-				i, err := strconv.ParseInt(end, 10, 64)
-				if err != nil || r.start > i {
-					return nil, errors.New("invalid range")
-				}
-				if i >= size {
-					i = size - 1
-				}
-				r.length = i - r.start + 1
-			}
-		}
-		ranges = append(ranges, r)
 	}
 	if noOverlap && len(ranges) == 0 {
 		return nil, errNoOverlap
 	}
 	return ranges, nil
+}
+
+var errInvalidRange = errors.New("invalid range")
+
+// parseOneRange parses one "start-end", "start-" or "-suffix" of a Range
+// header; overlaps is false for a range that starts past the file.
+func parseOneRange(ra string, size int64) (r httpRange, overlaps bool, err error) {
+	start, end, ok := strings.Cut(ra, "-")
+	if !ok {
+		return r, false, errInvalidRange
+	}
+	start, end = textproto.TrimString(start), textproto.TrimString(end)
+	if start == "" {
+		// A suffix: the last end bytes.
+		if end == "" || end[0] == '-' {
+			return r, false, errInvalidRange
+		}
+		i, err := strconv.ParseInt(end, 10, 64)
+		if i < 0 || err != nil {
+			return r, false, errInvalidRange
+		}
+		r.start = size - min(i, size)
+		r.length = size - r.start
+		return r, true, nil
+	}
+	i, err := strconv.ParseInt(start, 10, 64)
+	if err != nil || i < 0 {
+		return r, false, errInvalidRange
+	}
+	if i >= size {
+		return r, false, nil
+	}
+	r.start, r.length = i, size-i
+	if end != "" {
+		i, err := strconv.ParseInt(end, 10, 64)
+		if err != nil || r.start > i {
+			return r, false, errInvalidRange
+		}
+		r.length = min(i, size-1) - r.start + 1
+	}
+	return r, true, nil
 }
 
 func sumRangesSize(ranges []httpRange) (size int64) {
