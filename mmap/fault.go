@@ -108,44 +108,54 @@ func (m *Mapping) writeFrom(w io.Writer, start int64) (int64, error) {
 
 // writeTo writes the mapping from byte written to its end to w, and
 // returns the offset in the mapping it reached.
-func (m *Mapping) writeTo(w io.Writer, written int64) (_ int64, err error) {
-	data := m.r.data
+func (m *Mapping) writeTo(w io.Writer, written int64) (int64, error) {
 	if _, ok := sys.RawConn(w); ok {
-		// The kernel reads the pages in write(2): a page past the file's
-		// end is EFAULT there, not SIGBUS, but the zero-filled rest of the
-		// file's last page is sent without complaint. So each chunk stops
-		// at the file's end (inFile). Protect anyway, for a syscall.Conn
-		// wrapper whose Write touches the bytes in Go.
-		for written < int64(len(data)) {
-			end := m.inFile(written, min(int64(len(data)), written+fdChunk))
-			if end <= written {
-				return written, m.truncated("WriteTo", written)
-			}
-			chunk := data[written:end]
-			var k int
-			var werr error
-			if protect(func() { k, werr = w.Write(chunk) }) {
-				return written, m.truncated("WriteTo", written)
-			}
-			written += int64(k)
-			if werr != nil {
-				if errors.Is(werr, syscall.EFAULT) {
-					// The kernel may refuse a whole chunk for one missing
-					// page (TCP copies in page-fragment units): send the
-					// rest of the chunk page by page, up to the missing one.
-					if written, werr = m.writePages(w, written, int64(len(chunk))-int64(k)); werr != nil {
-						return written, werr
-					}
-					continue
-				}
+		return m.writeDirect(w, written)
+	}
+	return m.writeBounced(w, written)
+}
+
+// writeDirect writes the mapping straight to a descriptor. The kernel
+// reads the pages in write(2): a page past the file's end is EFAULT there,
+// not SIGBUS, but the zero-filled rest of the file's last page is sent
+// without complaint. So each chunk stops at the file's end (inFile).
+// Protect anyway, for a syscall.Conn wrapper whose Write touches the bytes
+// in Go.
+func (m *Mapping) writeDirect(w io.Writer, written int64) (int64, error) {
+	data := m.r.data
+	for written < int64(len(data)) {
+		end := m.inFile(written, min(int64(len(data)), written+fdChunk))
+		if end <= written {
+			return written, m.truncated("WriteTo", written)
+		}
+		chunk := data[written:end]
+		var k int
+		var werr error
+		if protect(func() { k, werr = w.Write(chunk) }) {
+			return written, m.truncated("WriteTo", written)
+		}
+		written += int64(k)
+		switch {
+		case errors.Is(werr, syscall.EFAULT):
+			// The kernel may refuse a whole chunk for one missing page
+			// (TCP copies in page-fragment units): send the rest of the
+			// chunk page by page, up to the missing one.
+			if written, werr = m.writePages(w, written, int64(len(chunk))-int64(k)); werr != nil {
 				return written, werr
 			}
-			if k != len(chunk) {
-				return written, io.ErrShortWrite
-			}
+		case werr != nil:
+			return written, werr
+		case k != len(chunk):
+			return written, io.ErrShortWrite
 		}
-		return written, nil
 	}
+	return written, nil
+}
+
+// writeBounced writes the mapping to a writer that reads it in Go, through
+// a pooled buffer filled under fault protection.
+func (m *Mapping) writeBounced(w io.Writer, written int64) (int64, error) {
+	data := m.r.data
 	bp := bounce.Get().(*[]byte)
 	defer bounce.Put(bp)
 	buf := *bp

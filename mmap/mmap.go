@@ -140,28 +140,12 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 		return nil, fmt.Errorf("mmap: Map: negative length %d", length)
 	case mode != ReadOnly && mode != ReadWrite && mode != CopyOnWrite:
 		return nil, fmt.Errorf("mmap: Map: unknown %v", mode)
+	case mode == ReadWrite && !supportsReadWrite:
+		return nil, fmt.Errorf("mmap: Map: ReadWrite on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 	}
-	fi, err := statOpen(f)
+	length, err := mapLength(f, offset, length)
 	if err != nil {
 		return nil, fmt.Errorf("mmap: Map: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("mmap: Map: %s is not a regular file (%v)", f.Name(), fi.Mode().Type())
-	}
-	size := fi.Size()
-	if offset > size {
-		return nil, fmt.Errorf("mmap: Map: offset %d is past the end of %s (%d bytes)", offset, f.Name(), size)
-	}
-	if length == 0 {
-		if size-offset > int64(maxInt) {
-			return nil, fmt.Errorf("mmap: Map: %d bytes from offset %d do not fit in an int", size-offset, offset)
-		}
-		length = int(size - offset)
-	} else if int64(length) > size-offset {
-		return nil, fmt.Errorf("mmap: Map: range [%d, %d) is past the end of %s (%d bytes)", offset, offset+int64(length), f.Name(), size)
-	}
-	if mode == ReadWrite && !supportsReadWrite {
-		return nil, fmt.Errorf("mmap: Map: ReadWrite on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 	}
 	dup, err := sys.Dup(f)
 	if err != nil {
@@ -177,6 +161,30 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 	m := &Mapping{r: r, mode: mode}
 	m.cleanup = runtime.AddCleanup(m, (*region).collected, r)
 	return m, nil
+}
+
+// mapLength checks that [offset, offset+length) lies inside the regular
+// file f and returns the length to map (length 0: to the end of the file).
+func mapLength(f *os.File, offset int64, length int) (int, error) {
+	fi, err := statOpen(f)
+	if err != nil {
+		return 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file (%v)", f.Name(), fi.Mode().Type())
+	}
+	size := fi.Size()
+	switch {
+	case offset > size:
+		return 0, fmt.Errorf("offset %d is past the end of %s (%d bytes)", offset, f.Name(), size)
+	case length == 0 && size-offset > int64(maxInt):
+		return 0, fmt.Errorf("%d bytes from offset %d do not fit in an int", size-offset, offset)
+	case length == 0:
+		return int(size - offset), nil
+	case int64(length) > size-offset:
+		return 0, fmt.Errorf("range [%d, %d) is past the end of %s (%d bytes)", offset, offset+int64(length), f.Name(), size)
+	}
+	return length, nil
 }
 
 const maxInt = int(^uint(0) >> 1)
