@@ -13,13 +13,10 @@ import (
 // during one transfer.
 const ProgressInterval = 100 * time.Millisecond
 
-// progressChunk bounds what one system call moves while a transfer has a
-// Progress callback or a context: copy_file_range and sendfile are asked
-// for at most this many bytes per call, so cancellation and progress are
-// looked at between calls (without either, one call moves up to 2 GiB).
-// Measured (BenchmarkChunk, benchstat, 5 runs): 1, 8 and 32 MiB are all
-// within noise of single 2 GiB calls for file to file and file to TCP;
-// 8 MiB keeps a cancellation under ~5 ms at 2.5 GiB/s.
+// progressChunk bounds what one copy_file_range or sendfile call moves
+// while a transfer has a Progress callback or a context, so that both are
+// looked at between calls (BENCHMARKS.md, "What bounded calls cost": 8 MiB
+// is within noise of single 2 GiB calls).
 var progressChunk = 8 << 20
 
 // progress is the state of Copier.Progress and a context for one call. A

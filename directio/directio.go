@@ -39,33 +39,8 @@ func AlignedBuffer(size, align int) []byte {
 }
 
 // ReaderOptions tune a Reader. The zero value gives the defaults: 4 reads
-// of 4 MiB in flight, 16 MiB of buffers per Reader.
-//
-// Measured on the project machine (2 cores, Linux 6.18, ext4 on a virtio
-// disk, max_segments 254, max_sectors_kb 4096, read_ahead_kb 8192), 1 GiB
-// evicted before each op, load 4-9 from other work, medians. The sweep (6
-// rounds; go test -run '^$' -bench ColdRead -benchtime 1x ./directio -args
-// -dio.sweep -dio.bs 1M,2M,4M -dio.depth 2,4,8,16, run once per round):
-//
-//	BlockSize  depth 2    depth 4    depth 8    depth 16   CPU-s/GiB
-//	1 MiB      870 MB/s   975 MB/s   977 MB/s   976 MB/s   0.14-0.15
-//	2 MiB      971        1029       1100       1124       0.10-0.12
-//	4 MiB      1065       1174       1081       1092       0.08-0.11
-//
-// and in 13 rounds of shuffled order, 4 MiB x 4: 998 MB/s (0.095 CPU-s/GiB),
-// 4 MiB x 2: 1073 (0.073), 1 MiB x 4: 990 (0.125); fio --direct=1
-// --ioengine=io_uring at 1 MiB x 4: 1022, 4 MiB x 4: 992. The Reader
-// reaches fio's rate and keeps Depth reads at the disk (/proc/diskstats).
-// 128 KiB reads cost 0.3-0.4 CPU-s/GiB (fio: 0.17) and were slower.
-//
-// Neither size nor depth moves the cap of about 1 GB/s there. What sets it
-// is the buffer's pages: a Go buffer is 4 KiB pages, so a MiB is 256
-// scatter-gather segments, a request holds at most 254 (a 4 MiB read
-// leaves as 4-7 requests), and each such 1 MiB request took 3-7 ms against
-// 0.7-0.9 ms from huge pages. fio reading into huge pages made 1.9-2.1
-// GB/s; a buffered read, whose readahead issues 4 MiB requests from the
-// page cache's large folios, 1.0-3.4 GB/s (median 1.66) in the same rounds. 4 MiB x 4 is the best or within noise (±20% here) of the best in
-// every run at the least CPU but 4 MiB x 2, which halves the memory.
+// of 4 MiB in flight, 16 MiB of buffers per Reader, chosen from a sweep of
+// block sizes and depths against fio (BENCHMARKS.md, "Cold read").
 type ReaderOptions struct {
 	// BlockSize is the bytes per read, rounded up to the file's alignment.
 	// 0: 4 MiB. A regular file with fewer bytes after the start gets one
