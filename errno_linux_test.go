@@ -28,7 +28,7 @@ type faultCase struct {
 	fallback error
 }
 
-// faultCases covers every errno of ../shared/RELIABILITY.md on the first call
+// faultCases covers every errno of docs/RELIABILITY.md on the first call
 // and on the third (after 2 chunks moved), plus short and zero returns.
 // Each call has its own errno table: EXDEV is copy_file_range's "another
 // filesystem", while sendfile never says it, so from sendfile it is final.

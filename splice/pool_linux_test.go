@@ -109,7 +109,7 @@ func TestUnprivileged(t *testing.T) {
 
 // TestSmallSegments: 100-byte TCP segments each take a whole pipe slot, so
 // a 16-slot pipe fills holding 1600 bytes while more wait in the socket
-// (../shared/RELIABILITY.md). Splice must drain and go on, neither hanging
+// (docs/RELIABILITY.md). Splice must drain and go on, neither hanging
 // nor spinning.
 func TestSmallSegments(t *testing.T) {
 	testutil.NoLeaks(t)

@@ -4,7 +4,7 @@
 // (twoPhase), or directly when one side is already a pipe (direct), or to
 // two destinations at once (Tee).
 //
-// Rules it keeps (../shared/RELIABILITY.md):
+// Rules it keeps (docs/RELIABILITY.md):
 //   - It never waits on one descriptor while holding the other's lock: the
 //     fill phase holds only the source's read lock, the drain phase only the
 //     destination's write lock, so Close of either from another goroutine
