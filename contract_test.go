@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,6 +26,33 @@ func observed(rep *zerocopy.Report) *zerocopy.Copier {
 func fastOr(m zerocopy.Method) zerocopy.Method {
 	if zerocopy.FastPaths {
 		return m
+	}
+	return zerocopy.MethodBuffered
+}
+
+// copyFileToTCP is the method Copy reports for a file (or an
+// io.LimitedReader over one) into a TCP connection on this build:
+// sendfile on Linux, the stdlib's path where this platform's stdlib has
+// one (darwin, freebsd, Windows server editions), else the buffered path.
+func copyFileToTCP() zerocopy.Method {
+	switch {
+	case zerocopy.FastPaths:
+		return zerocopy.MethodSendfile
+	case zerocopy.MethodStdlib.Available() && zerocopy.StdlibPair(runtime.GOOS, &net.TCPConn{}, &os.File{}):
+		return zerocopy.MethodStdlib
+	}
+	return zerocopy.MethodBuffered
+}
+
+// sendFileToTCP is the method SendFile reports into a TCP connection on
+// this build: sendfile on Linux, TransmitFile on Windows server editions,
+// else the pread path.
+func sendFileToTCP() zerocopy.Method {
+	switch {
+	case zerocopy.FastPaths:
+		return zerocopy.MethodSendfile
+	case zerocopy.MethodTransmitFile.Available():
+		return zerocopy.MethodTransmitFile
 	}
 	return zerocopy.MethodBuffered
 }
@@ -51,7 +80,7 @@ func TestCopyLimitedReader(t *testing.T) {
 			require.NoError(t, c.CloseWrite())
 			testutil.RequireBytes(t, data[:want], got())
 			if want > 0 {
-				require.Equal(t, fastOr(zerocopy.MethodSendfile), rep.Method)
+				require.Equal(t, copyFileToTCP(), rep.Method)
 			}
 		})
 	}
@@ -290,7 +319,7 @@ func TestSendFileConcurrent(t *testing.T) {
 	for i := range workers {
 		require.NoError(t, errs[i])
 		require.Equal(t, int64(chunk), counts[i])
-		require.Equal(t, fastOr(zerocopy.MethodSendfile), methods[i])
+		require.Equal(t, sendFileToTCP(), methods[i])
 		testutil.RequireBytes(t, data[i*chunk:(i+1)*chunk], pairs[i].got(), fmt.Sprintf("worker %d", i))
 	}
 	require.Zero(t, testutil.Offset(t, f))
@@ -311,7 +340,7 @@ func TestSparseOffsets(t *testing.T) {
 	require.Equal(t, int64(len(data)), n)
 	require.NoError(t, c.CloseWrite())
 	testutil.RequireBytes(t, data, got())
-	require.Equal(t, fastOr(zerocopy.MethodSendfile), rep.Method)
+	require.Equal(t, sendFileToTCP(), rep.Method)
 
 	// SectionReader past 4 GiB into a file, and the file's own offset.
 	sr := io.NewSectionReader(f, off-10, int64(len(data))+10)

@@ -41,8 +41,9 @@ type Copier struct {
 	// directio 1024m". Measured here: streaming 1 GiB in a 512 MiB memory
 	// cgroup through the page cache evicted a 200 MiB hot file entirely;
 	// with O_DIRECT it stayed resident. Each file is reopened through
-	// /proc/self/fd with O_DIRECT (descriptors of its own: the caller's
-	// flags are untouched). Where the source refuses (a filesystem without
+	// /proc/self/fd with O_DIRECT (on Windows the source with ReOpenFile and
+	// FILE_FLAG_NO_BUFFERING; descriptors of its own: the caller's flags
+	// are untouched). Where the source refuses (a filesystem without
 	// O_DIRECT, another platform) the usual path runs and Report.Fallback
 	// says why. Where the destination refuses, or is O_APPEND (a reopened
 	// descriptor would not append), it is written through the page cache
@@ -304,7 +305,8 @@ func (k *call) copy(dst io.Writer, s *source) (int64, error) {
 	if n, handled, err := k.delegate(dst, s); handled {
 		return n, err
 	}
-	// copy_file_range, sendfile, splice (kernel_linux.go).
+	// copy_file_range, sendfile, splice (kernel_linux.go); TransmitFile
+	// on Windows (kernel_windows.go).
 	n, handled, err := k.kernel(dst, s)
 	if handled {
 		return n, err

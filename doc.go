@@ -83,7 +83,25 @@
 //     the context ended during the call those deadlines are cleared on
 //     return, replacing any the caller had set.
 //   - Off Linux only the stdlib's own pairs get a fast path (MethodStdlib,
-//     see the README's Platforms section).
+//     see the README's Platforms section), and on Windows server editions
+//     SendFile into a *net.TCPConn runs TransmitFile at the offset
+//     (MethodTransmitFile). Windows client editions run TransmitFile at
+//     most two at a time system-wide, so there neither is used (as the
+//     stdlib decided, golang/go#73746): Copy and SendFile copy through a
+//     buffer, and Report.Fallback says why for SendFile.
+//   - Windows, TransmitFile: the call reads the file through a handle of
+//     its own (ReOpenFile), so the caller's *os.File keeps its position
+//     and may be shared by any number of SendFile calls; a file whose
+//     sharing refuses that second open takes the pread path, with the
+//     reason in Report.Fallback. The connection's write deadline and Close
+//     are noticed within half a second of the moment they apply, not at
+//     once: the call's completion is waited for on a thread-pool wait, and
+//     the connection is asked every 50-500 ms (a zero-length Write).
+//   - Windows: a connection reset is the error net gives there,
+//     WSAECONNRESET (syscall.WSAECONNRESET, 10054), which is not
+//     syscall.ECONNRESET: Copy, SendFile and Relay return net's errors as
+//     they are, on every platform, so check errors.Is(err,
+//     syscall.WSAECONNRESET) on Windows as with any net.Conn there.
 //   - After a failed write on the buffered path, a file source's offset (or
 //     a SectionReader's position) may be past the bytes that arrived, as
 //     with io.Copy: the buffer was read but not all of it written. The

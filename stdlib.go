@@ -41,7 +41,7 @@ type pathTable map[stdPair]bool
 var platformPaths = map[string]pathTable{
 	"darwin":  {{stdFile, stdTCP}: true},
 	"freebsd": {{stdFile, stdTCP}: true, {stdFile, stdFile}: true},
-	"windows": {{stdFile, stdTCP}: true},
+	"windows": {{stdFile, stdTCP}: true}, // server editions only: see transmitfile_windows.go
 }
 
 // stdlibPaths is this build's table: nil on Linux and under purego.

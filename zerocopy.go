@@ -37,8 +37,19 @@ const (
 	// Linux for a pair of its concrete types that has one there (sendfile
 	// on darwin and freebsd, copy_file_range on freebsd, TransmitFile on
 	// windows: see the README's Platforms section). The stdlib does not say
-	// which call ran.
+	// which call ran. On Windows it is taken only where the stdlib uses
+	// TransmitFile (server editions, see MethodTransmitFile); elsewhere its
+	// ReadFrom would copy through a buffer itself, and Copy runs
+	// MethodBuffered.
 	MethodStdlib
+	// MethodTransmitFile is Windows's TransmitFile at explicit offsets
+	// (SendFile, or an *io.SectionReader over a file): a file on a disk to
+	// a *net.TCPConn, read through a handle of the call's own, so the
+	// file's position is never read or moved. Only on server editions of
+	// Windows: client editions run at most two TransmitFile calls at a time
+	// system-wide (golang/go#73746), so there the pread path runs and
+	// Report.Fallback says why.
+	MethodTransmitFile
 
 	numMethods
 )
@@ -50,10 +61,11 @@ var methodNames = [numMethods]string{
 	MethodSplice:        "splice",
 	MethodDirectIO:      "directio",
 	MethodStdlib:        "stdlib",
+	MethodTransmitFile:  "transmitfile",
 }
 
 // String returns the method's name: "buffered", "copy_file_range",
-// "sendfile", "splice", "directio", "stdlib".
+// "sendfile", "splice", "directio", "stdlib", "transmitfile".
 func (m Method) String() string {
 	if m < numMethods {
 		return methodNames[m]
@@ -67,9 +79,10 @@ func (m Method) String() string {
 // is not: that is the file's answer, not the kernel's). MethodBuffered is
 // always available. On Linux the kernel paths are, as the probe finds
 // them; MethodStdlib is not (Linux has paths of its own). On darwin,
-// freebsd and windows MethodStdlib is available (the standard library's
-// own fast paths, see MethodStdlib) and the Linux paths are not. Under the
-// purego build tag only MethodBuffered is.
+// freebsd and Windows server editions MethodStdlib is available (the
+// standard library's own fast paths, see MethodStdlib) and the Linux paths
+// are not; MethodTransmitFile is available on Windows server editions
+// only. Under the purego build tag only MethodBuffered is.
 func (m Method) Available() bool {
 	if m == MethodBuffered {
 		return true

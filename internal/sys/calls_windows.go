@@ -239,6 +239,10 @@ const (
 	ERROR_MAPPED_ALIGNMENT  = windows.ERROR_MAPPED_ALIGNMENT
 	ERROR_NOT_SUPPORTED     = windows.ERROR_NOT_SUPPORTED
 	ERROR_SHARING_VIOLATION = windows.ERROR_SHARING_VIOLATION
+	WSAEOPNOTSUPP           = windows.WSAEOPNOTSUPP
+	WSAENOTSOCK             = windows.WSAENOTSOCK
+	WSAEINVAL               = windows.WSAEINVAL
+	WSAECONNRESET           = windows.WSAECONNRESET
 )
 
 // Handle returns the handle behind f through its RawConn (never Fd), for

@@ -123,3 +123,7 @@ func HandleOpen(h syscall.Handle) bool {
 	r, _, _ := procGetHandleInfo.Call(uintptr(h), uintptr(unsafe.Pointer(&flags)))
 	return r != 0
 }
+
+// WindowsServer reports a server edition of Windows (RtlGetVersion's
+// product type is not VER_NT_WORKSTATION). Wine reports a workstation.
+func WindowsServer() bool { return windows.RtlGetVersion().ProductType != 1 }
