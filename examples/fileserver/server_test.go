@@ -33,6 +33,7 @@ type fixture struct {
 
 	inflight atomic.Int64 // handlers running
 	closed   chan net.Conn
+	symlinks bool // the system made the root's symlinks (see symlink)
 }
 
 type options struct {
@@ -53,11 +54,11 @@ func setup(t *testing.T, o options) *fixture {
 	check(t, os.WriteFile(filepath.Join(root, "sub", "index.html"), []byte("<p>hi</p>"), 0o644))
 	check(t, os.WriteFile(filepath.Join(root, "empty.txt"), nil, 0o644))
 	check(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("TOP SECRET"), 0o644))
-	check(t, os.Symlink(filepath.Join(dir, "secret"), filepath.Join(root, "escape")))
-	check(t, os.Symlink("big.bin", filepath.Join(root, "inside")))
+	links := symlink(t, filepath.Join(dir, "secret"), filepath.Join(root, "escape"))
+	links = links && symlink(t, "big.bin", filepath.Join(root, "inside"))
 	s, err := New(root, o.directIO)
 	check(t, err)
-	fx := &fixture{s: s, root: root, data: d, closed: make(chan net.Conn, 1024)}
+	fx := &fixture{s: s, root: root, data: d, closed: make(chan net.Conn, 1024), symlinks: links}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fx.inflight.Add(1)
 		defer fx.inflight.Add(-1)
@@ -125,8 +126,11 @@ func TestServe(t *testing.T) {
 	equal(t, fmt.Sprint(len(fx.data)), resp.Header.Get("Content-Length"))
 	equal(t, "bytes", resp.Header.Get("Accept-Ranges"))
 	want := zerocopy.MethodBuffered
-	if zerocopy.MethodSendfile.Available() {
+	switch {
+	case zerocopy.MethodSendfile.Available():
 		want = zerocopy.MethodSendfile
+	case zerocopy.MethodTransmitFile.Available():
+		want = zerocopy.MethodTransmitFile // Windows server editions
 	}
 	equal(t, int64(1), fx.s.Sent(want), "bodies sent by", want)
 
@@ -139,10 +143,6 @@ func TestServe(t *testing.T) {
 	equal(t, http.StatusOK, resp.StatusCode)
 	equal(t, 0, len(body))
 
-	resp, body = fx.get(t, "/inside", nil) // a symlink within the root is fine
-	equal(t, http.StatusOK, resp.StatusCode)
-	equal(t, sum(fx.data), sum(body))
-
 	resp, body = fx.do(t, http.MethodHead, "/big.bin", nil)
 	equal(t, http.StatusOK, resp.StatusCode)
 	equal(t, 0, len(body))
@@ -152,7 +152,15 @@ func TestServe(t *testing.T) {
 	equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	resp, _ = fx.get(t, "/missing", nil)
 	equal(t, http.StatusNotFound, resp.StatusCode)
-	equal(t, int64(2), fx.s.Sent(want), "bodies sent by", want) // big.bin twice; index.html (9 bytes) goes with its header
+	equal(t, int64(1), fx.s.Sent(want), "bodies sent by", want) // big.bin; index.html (9 bytes) goes with its header
+
+	if !fx.symlinks {
+		t.Skip("no symlinks on this system (Windows without the privilege; Wine 8 makes none): /inside not tested")
+	}
+	resp, body = fx.get(t, "/inside", nil) // a symlink within the root is fine
+	equal(t, http.StatusOK, resp.StatusCode)
+	equal(t, sum(fx.data), sum(body))
+	equal(t, int64(2), fx.s.Sent(want), "bodies sent by", want) // and big.bin again
 }
 
 func TestRanges(t *testing.T) {

@@ -253,10 +253,8 @@ func TestUsage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	bin := filepath.Join(t.TempDir(), "proxy")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	check(t, err, string(out))
-	out, _ = exec.Command(bin, "-h").CombinedOutput()
+	bin := goBuild(t, t.TempDir(), "proxy")
+	out, _ := exec.Command(bin, "-h").CombinedOutput()
 	mustContain(t, string(out), "FILE.N")
 	mustContain(t, string(out), "FILE.1")
 }

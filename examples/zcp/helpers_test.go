@@ -8,8 +8,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -76,4 +80,56 @@ func readFile(t testing.TB, path string) []byte {
 	b, err := os.ReadFile(path)
 	check(t, err, "read", path)
 	return b
+}
+
+// symlink makes the symbolic link link -> target and reports whether the
+// system made one. Windows refuses without the privilege (developer mode
+// or an administrator), and Wine 8 reports success without making any
+// (Lstat then finds nothing): tests of symlinks skip there, saying why.
+func symlink(t testing.TB, target, link string) bool {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		if runtime.GOOS == "windows" {
+			t.Logf("no symlinks on this system: %v", err)
+			return false
+		}
+		t.Fatalf("symlink: %v", err)
+	}
+	if _, err := os.Lstat(link); err != nil {
+		t.Logf("os.Symlink made no link (Wine 8 does that): %v", err)
+		return false
+	}
+	return true
+}
+
+// notExistText is what this system says of a missing file ("no such file
+// or directory" on Unix, "The system cannot find the file specified." on
+// Windows): the text a message about one contains.
+func notExistText(t testing.TB) string {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(t.TempDir(), "missing"))
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("stat of a missing file: %v", err)
+	}
+	return pe.Err.Error()
+}
+
+// goBuild builds this package's command into dir and returns its path, or
+// skips the test where no go command is in PATH (under Wine there is none).
+func goBuild(t testing.TB, dir, name string) string {
+	t.Helper()
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build %s with: %v", name, err)
+	}
+	bin := filepath.Join(dir, name)
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -16,3 +16,6 @@ func Descriptors() (int, error) {
 	ents, err := os.ReadDir("/dev/fd")
 	return len(ents), err
 }
+
+// Wine reports false: only a Windows program can run under Wine.
+func Wine() bool { return false }
