@@ -34,6 +34,9 @@ func wantMethod(scenario string) string {
 		if fast {
 			return "sendfile"
 		}
+		if zerocopy.MethodTransmitFile.Available() {
+			return "transmitfile" // Windows server editions
+		}
 		return "buffered"
 	case "tcp-tcp", "relay-1", "relay-64":
 		if fast {
