@@ -3,7 +3,6 @@ package zerocopy_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -24,7 +23,7 @@ func requireReset(t *testing.T, c net.Conn, who string) {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	_, err := io.Copy(io.Discard, c)
-	require.Truef(t, errors.Is(err, syscall.ECONNRESET), "%s: want a reset, got %v", who, err)
+	testutil.RequireReset(t, err, who)
 }
 
 // requireEOF fails unless reading c to its end ends in a clean EOF.
@@ -107,7 +106,7 @@ func TestRelayCutIsReset(t *testing.T) {
 				// A *tls.Conn writes its first records small (1,208 bytes):
 				// the reset the first one causes can fail the second write.
 				_, err = client.Write(testutil.Data(1, 2000))
-				clientSaw := errors.Is(err, syscall.ECONNRESET)
+				clientSaw := testutil.IsReset(err)
 				if !clientSaw {
 					require.NoError(t, err)
 				}
@@ -147,7 +146,7 @@ func TestRelayTeeFailsCount(t *testing.T) {
 	// The server reads only now: every byte b accepted reached its receive
 	// queue (loopback, within the window), and the reset keeps them.
 	got, err := collectCut(server)()
-	require.ErrorIs(t, err, syscall.ECONNRESET)
+	testutil.RequireReset(t, err, "server")
 	testutil.RequireBytes(t, data[:len(got)], got)
 	require.Equal(t, int64(len(got)), r.aToB, "the count is b's")
 	require.Greater(t, r.aToB, int64(len(rec.got)), "b took the chunk the recording refused")

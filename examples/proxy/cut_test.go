@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,6 +48,9 @@ func serveOnce(t *testing.T, fn func(c net.Conn)) net.Listener {
 // them all), then at full speed, so that the test takes seconds, not the
 // minute 4 MiB at 64 KiB/s would.
 func TestIdleSlowReaders(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("off Linux the idle watch reads no kernel counters, so a write waiting on a slow reader looks idle (zerocopy.Relayer.IdleTimeout)")
+	}
 	noLeaks(t)
 	const clients = 10
 	slow := 8 * time.Second
@@ -105,9 +109,19 @@ func requireReset(t *testing.T, c net.Conn, who string) {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(testTimeout))
 	_, err := io.Copy(io.Discard, c)
-	if !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("%s: want a reset, got %v", who, err)
+	if isReset(err) {
+		return
 	}
+	if err == nil && underWine() {
+		t.Skipf("%s: Wine 8 reads a reset that arrived before the read as EOF (reset after arrival cannot be tested under Wine)", who)
+	}
+	t.Fatalf("%s: want a reset, got %v", who, err)
+}
+
+// isReset reports a connection reset: ECONNRESET, which Windows calls
+// WSAECONNRESET (10054) and which net returns there as it is.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || (runtime.GOOS == "windows" && errors.Is(err, syscall.Errno(10054)))
 }
 
 // TestRecordCannotCreate: a recording that cannot be created fails the
@@ -118,7 +132,7 @@ func TestRecordCannotCreate(t *testing.T) {
 	up := serveOnce(t, func(c net.Conn) { dialed <- struct{}{} })
 	addr, logs := start(t, up.Addr().String(), filepath.Join(t.TempDir(), "missing", "rec"))
 	c, err := net.Dial("tcp", addr)
-	if !errors.Is(err, syscall.ECONNRESET) { // the reset can beat connect's return
+	if !isReset(err) { // the reset can beat connect's return
 		check(t, err)
 		defer c.Close()
 		requireReset(t, c, "client")
@@ -154,7 +168,7 @@ func TestRecordDiskFull(t *testing.T) {
 	check(t, err)
 	defer c.Close()
 	go func() { _, _ = c.Write(data(9, 4<<20)) }()
-	if err := <-upErr; !errors.Is(err, syscall.ECONNRESET) {
+	if err := <-upErr; !isReset(err) {
 		t.Fatalf("upstream: want a reset, got %v after %d bytes", err, <-got)
 	}
 	t.Logf("the upstream read %d bytes, then a reset", <-got)
