@@ -293,3 +293,29 @@ func TestDirectIOThresholdWindows(t *testing.T) {
 	require.Equal(t, zerocopy.MethodDirectIO, rep.Method)
 	require.Equal(t, int64(0), testutil.Offset(t, f))
 }
+
+// TestTransmitFileSection: Copy of an *io.SectionReader over a file into a
+// TCP connection reads at the section's offsets with TransmitFile too, and
+// leaves the section after the bytes copied and the file where it was.
+func TestTransmitFileSection(t *testing.T) {
+	serverEdition(t, true)
+	data := testutil.Data(89, 1<<20+3)
+	f := testutil.File(t, t.TempDir(), "src", data)
+	a, b := testutil.TCPPair(t)
+	got := testutil.Collect(t, b)
+	sr := io.NewSectionReader(f, 1000, 500000)
+	_, err := sr.Seek(10, io.SeekStart)
+	require.NoError(t, err)
+	var rep zerocopy.Report
+	c := zerocopy.Copier{Observe: func(r zerocopy.Report) { rep = r }}
+	n, err := c.Copy(context.Background(), a, sr)
+	require.NoError(t, err)
+	require.NoError(t, a.CloseWrite())
+	require.Equal(t, int64(500000-10), n)
+	testutil.RequireBytes(t, data[1010:1000+500000], got())
+	require.Equal(t, zerocopy.MethodTransmitFile, rep.Method)
+	pos, err := sr.Seek(0, io.SeekCurrent)
+	require.NoError(t, err)
+	require.Equal(t, int64(500000), pos)
+	require.Zero(t, testutil.Offset(t, f))
+}
