@@ -152,7 +152,13 @@ func TestServe(t *testing.T) {
 	equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	resp, _ = fx.get(t, "/missing", nil)
 	equal(t, http.StatusNotFound, resp.StatusCode)
-	equal(t, int64(1), fx.s.Sent(want), "bodies sent by", want) // big.bin; index.html (9 bytes) goes with its header
+	// big.bin; index.html (9 bytes) goes with its header, on the buffered
+	// path, so it counts only where that is the path of big.bin too.
+	sent := int64(1)
+	if want == zerocopy.MethodBuffered {
+		sent++
+	}
+	equal(t, sent, fx.s.Sent(want), "bodies sent by", want)
 
 	if !fx.symlinks {
 		t.Skip("no symlinks on this system (Windows without the privilege; Wine 8 makes none): /inside not tested")
@@ -160,7 +166,7 @@ func TestServe(t *testing.T) {
 	resp, body = fx.get(t, "/inside", nil) // a symlink within the root is fine
 	equal(t, http.StatusOK, resp.StatusCode)
 	equal(t, sum(fx.data), sum(body))
-	equal(t, int64(2), fx.s.Sent(want), "bodies sent by", want) // and big.bin again
+	equal(t, sent+1, fx.s.Sent(want), "bodies sent by", want) // and big.bin again
 }
 
 func TestRanges(t *testing.T) {
