@@ -1,11 +1,11 @@
 module github.com/zerocopy-go/zerocopy
 
-go 1.25.0
+go 1.22.0
 
 require (
 	github.com/stretchr/testify v1.11.1
 	go.uber.org/goleak v1.3.0
-	golang.org/x/sys v0.47.0
+	golang.org/x/sys v0.30.0
 )
 
 require (

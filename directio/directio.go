@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/zerocopy-go/zerocopy/internal/sys"
 )
 
 // Alignment is what direct I/O requires of a file: buffer addresses must
@@ -84,7 +85,7 @@ type Reader struct {
 	at      int     // read position in cur.buf
 	err     error   // sticky: io.EOF or a read error
 	closed  bool
-	cleanup runtime.Cleanup
+	cleanup sys.Cleanup
 }
 
 // ahead is what the read-ahead goroutines share. It is apart from the
@@ -170,7 +171,7 @@ func NewReader(f *os.File, opt *ReaderOptions) (*Reader, error) {
 		go a.worker(i)
 	}
 	r := &Reader{a: a, pos: pos}
-	r.cleanup = runtime.AddCleanup(r, (*ahead).stop, a)
+	r.cleanup = sys.AddCleanup(r, (*ahead).stop, a)
 	return r, nil
 }
 
@@ -375,7 +376,7 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
-	r.cleanup.Stop()
+	sys.StopCleanup(r, r.cleanup)
 	r.a.stop()
 	r.a.wg.Wait()
 	r.cur = nil

@@ -74,7 +74,7 @@ type Mapping struct {
 	mu      sync.RWMutex
 	r       *region // nil once closed
 	mode    Mode
-	cleanup runtime.Cleanup
+	cleanup sys.Cleanup
 }
 
 // region is what a Mapping owns. It is separate from the Mapping so that a
@@ -159,7 +159,7 @@ func Map(f *os.File, offset int64, length int, mode Mode) (*Mapping, error) {
 		}
 	}
 	m := &Mapping{r: r, mode: mode}
-	m.cleanup = runtime.AddCleanup(m, (*region).collected, r)
+	m.cleanup = sys.AddCleanup(m, (*region).collected, r)
 	return m, nil
 }
 
@@ -484,7 +484,7 @@ func (m *Mapping) Close() error {
 	if m.r == nil {
 		return ErrClosed
 	}
-	m.cleanup.Stop()
+	sys.StopCleanup(m, m.cleanup)
 	err := m.r.release()
 	m.r = nil
 	return err

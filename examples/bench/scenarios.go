@@ -50,7 +50,7 @@ func makeFile(e *env, name string, size int64) (*os.File, error) {
 		return nil, err
 	}
 	chunk := make([]byte, 4<<20)
-	_, _ = rand.NewChaCha8([32]byte{1}).Read(chunk)
+	fill(rand.NewChaCha8([32]byte{1}), chunk)
 	for left := size; left > 0; left -= int64(len(chunk)) {
 		if _, err := w.Write(chunk[:min(left, int64(len(chunk)))]); err != nil {
 			w.Close()
@@ -330,4 +330,14 @@ func setupColdRead(e *env) ([]contender, func(), string, error) {
 		}},
 	}
 	return cs, nil, "", nil
+}
+
+// fill fills b from c (ChaCha8.Read needs Go 1.23; the module supports 1.22).
+func fill(c *rand.ChaCha8, b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		v := c.Uint64()
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
 }

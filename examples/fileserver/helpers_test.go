@@ -24,7 +24,7 @@ func data(seed uint64, n int) []byte {
 		s[i] = byte(seed >> (8 * i))
 	}
 	b := make([]byte, n)
-	_, _ = rand.NewChaCha8(s).Read(b)
+	fill(rand.NewChaCha8(s), b)
 	return b
 }
 
@@ -147,4 +147,14 @@ func symlink(t testing.TB, target, link string) bool {
 		return false
 	}
 	return true
+}
+
+// fill fills b from c (ChaCha8.Read needs Go 1.23; the module supports 1.22).
+func fill(c *rand.ChaCha8, b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		v := c.Uint64()
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
 }

@@ -11,7 +11,8 @@
 // directory serves its index.html; asked for without its trailing slash,
 // it redirects to it (as http.FileServer does). Only regular files are
 // served: FIFOs, sockets and devices get 404 without ever being opened.
-// Paths cannot leave the root: lookups go through os.Root, which refuses
+// Paths cannot leave the root: lookups go through os.Root (Go 1.24 and
+// later; before it, a path check: root_go122.go), which refuses
 // "..", absolute paths and symlinks that point outside. Open files are
 // cached (open_file_cache in nginx's terms) and revalidated every second.
 // With -directio SIZE, files of at least SIZE bytes are read with O_DIRECT

@@ -18,7 +18,7 @@ import (
 
 // Server serves the files under one root directory.
 type Server struct {
-	root     *os.Root
+	root     root
 	cache    *fileCache
 	directIO int64
 
@@ -31,7 +31,7 @@ type Server struct {
 // New serves dir; files of at least directIO bytes (if > 0) are read with
 // O_DIRECT.
 func New(dir string, directIO int64) (*Server, error) {
-	root, err := os.OpenRoot(dir)
+	root, err := openRoot(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ var (
 // request, never the others. Nothing but a regular file is ever opened: a
 // FIFO would block open(2) until a writer came, a device could be endless.
 type fileCache struct {
-	root *os.Root
+	root root
 	max  int
 	ttl  time.Duration
 	mu   sync.Mutex
@@ -171,7 +171,7 @@ type entry struct {
 	stale   bool
 }
 
-func newFileCache(root *os.Root, max int, ttl time.Duration) *fileCache {
+func newFileCache(root root, max int, ttl time.Duration) *fileCache {
 	return &fileCache{root: root, max: max, ttl: ttl, m: map[string]*entry{}}
 }
 

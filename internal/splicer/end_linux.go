@@ -100,12 +100,13 @@ func Open(v any, dst bool) (End, error) {
 
 // closedError gives the error a closed value's own methods give: a closed
 // *os.File's RawConn says "use of closed file" (internal/poll's
-// ErrFileClosing) where its Read and Write say os.ErrClosed.
+// ErrFileClosing) where its Read and Write say os.ErrClosed. (RawConn's
+// Control fails only for a closed descriptor; a system call's own error
+// comes as an *os.SyscallError.)
 func closedError(v any, err error) error {
-	if f, ok := v.(*os.File); ok {
-		if _, serr := f.Stat(); errors.Is(serr, os.ErrClosed) {
-			return serr
-		}
+	var se *os.SyscallError
+	if f, ok := v.(*os.File); ok && !errors.As(err, &se) {
+		return &os.PathError{Op: "splice", Path: f.Name(), Err: os.ErrClosed}
 	}
 	return err // a closed conn: net.ErrClosed already
 }

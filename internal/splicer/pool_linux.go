@@ -2,7 +2,6 @@ package splicer
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/zerocopy-go/zerocopy/internal/sys"
@@ -29,7 +28,7 @@ const MaxIdle = 16
 type pipe struct {
 	r, w    int
 	size    int // capacity in bytes (F_GETPIPE_SZ)
-	cleanup runtime.Cleanup
+	cleanup sys.Cleanup
 }
 
 type fds struct{ r, w int }
@@ -56,7 +55,7 @@ func newPipe() (*pipe, error) {
 		if err == nil {
 			p := &pipe{r: r, w: w}
 			p.size = sys.SetPipeSize(w, WantSize)
-			p.cleanup = runtime.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})
+			p.cleanup = sys.AddCleanup(p, func(f fds) { f.close(); closed.Add(1) }, fds{r, w})
 			return p, nil
 		}
 		if act, werr := sys.Try("pipe2", sys.Pipe2Errors, false, err); act != sys.Retry {
@@ -66,7 +65,7 @@ func newPipe() (*pipe, error) {
 }
 
 func (p *pipe) close() {
-	p.cleanup.Stop()
+	sys.StopCleanup(p, p.cleanup)
 	fds{p.r, p.w}.close()
 	p.r, p.w = -1, -1
 	closed.Add(1)

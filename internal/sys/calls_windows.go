@@ -76,7 +76,7 @@ var (
 	FileMode = func(h syscall.Handle) (uint32, error) {
 		var mode uint32
 		var iosb windows.IO_STATUS_BLOCK
-		err := windows.NtQueryInformationFile(windows.Handle(h), &iosb, (*byte)(unsafe.Pointer(&mode)), 4, fileModeInformation)
+		err := ntQueryInformationFile(windows.Handle(h), &iosb, unsafe.Pointer(&mode), 4, fileModeInformation)
 		return mode, ntError(err)
 	}
 	// FileAccess is NtQueryInformationFile(FileAccessInformation): the
@@ -84,7 +84,7 @@ var (
 	FileAccess = func(h syscall.Handle) (uint32, error) {
 		var access uint32
 		var iosb windows.IO_STATUS_BLOCK
-		err := windows.NtQueryInformationFile(windows.Handle(h), &iosb, (*byte)(unsafe.Pointer(&access)), 4, fileAccessInformation)
+		err := ntQueryInformationFile(windows.Handle(h), &iosb, unsafe.Pointer(&access), 4, fileAccessInformation)
 		return access, ntError(err)
 	}
 	// StorageInfo is GetFileInformationByHandleEx(FileStorageInfo)
@@ -179,6 +179,19 @@ type fileStorageInfo struct {
 
 // ntError turns an NTSTATUS error into the Win32 error it stands for, as
 // the rest of the module sees errors (syscall.Errno).
+// procNtQueryInformationFile is ntdll's NtQueryInformationFile, loaded
+// here: golang.org/x/sys has it only from v0.45.0, which needs Go 1.25, and
+// the module supports Go 1.22.
+var procNtQueryInformationFile = windows.NewLazySystemDLL("ntdll.dll").NewProc("NtQueryInformationFile")
+
+func ntQueryInformationFile(h windows.Handle, iosb *windows.IO_STATUS_BLOCK, info unsafe.Pointer, n uint32, class uint32) error {
+	r, _, _ := procNtQueryInformationFile.Call(uintptr(h), uintptr(unsafe.Pointer(iosb)), uintptr(info), uintptr(n), uintptr(class))
+	if r != 0 {
+		return windows.NTStatus(r)
+	}
+	return nil
+}
+
 func ntError(err error) error {
 	if st, ok := err.(windows.NTStatus); ok {
 		return syscall.Errno(st.Errno())

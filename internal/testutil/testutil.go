@@ -29,7 +29,7 @@ func Data(seed uint64, n int) []byte {
 		s[i] = byte(seed >> (8 * i))
 	}
 	b := make([]byte, n)
-	_, _ = rand.NewChaCha8(s).Read(b)
+	fill(rand.NewChaCha8(s), b)
 	v, _ := dataCache.LoadOrStore(key, b)
 	return v.([]byte)
 }
@@ -54,4 +54,14 @@ func RequireBytes(t testing.TB, want, got []byte, msgAndArgs ...any) {
 	require.Failf(t, "bytes differ",
 		"want %d bytes sha256 %s, got %d bytes sha256 %s; first difference at byte %d. %v",
 		len(want), SHA(want), len(got), SHA(got), i, msgAndArgs)
+}
+
+// fill fills b from c (ChaCha8.Read needs Go 1.23; the module supports 1.22).
+func fill(c *rand.ChaCha8, b []byte) {
+	for i := 0; i < len(b); i += 8 {
+		v := c.Uint64()
+		for j := 0; j < 8 && i+j < len(b); j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
 }
