@@ -74,7 +74,7 @@ func Transmit(sock, file syscall.Handle, off int64, n uint32, check func() error
 			return 0, os.NewSyscallError("CreateEvent", err)
 		}
 		op.event = ev
-		runtime.AddCleanup(op, func(h windows.Handle) { _ = windows.CloseHandle(h) }, ev)
+		AddCleanup(op, func(h windows.Handle) { _ = windows.CloseHandle(h) }, ev)
 	}
 	if err := windows.ResetEvent(op.event); err != nil {
 		return 0, os.NewSyscallError("ResetEvent", err)
