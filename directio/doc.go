@@ -80,8 +80,8 @@
 //   - windows: OpenFile opens the file with os.OpenFile (flag and perm
 //     keep their meaning), then again with FILE_FLAG_NO_BUFFERING, and
 //     FILE_FLAG_WRITE_THROUGH for writing (ReOpenFile, the same access);
-//     ReopenDirect is a read-only unbuffered ReOpenFile, so
-//     Copier.DirectIOThreshold works. AlignmentOf is the larger of the
+//     ReopenDirect is an unbuffered ReOpenFile with the access its flag
+//     asks for, so Copier.DirectIOThreshold reads with it. AlignmentOf is the larger of the
 //     logical sector and the physical one that performs best
 //     (FILE_STORAGE_INFO), else GetDiskFreeSpace's sector size, for
 //     memory and offsets alike. Direct() tells whether the handle is

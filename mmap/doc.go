@@ -61,8 +61,8 @@
 // alignment elsewhere. Sync is FlushViewOfFile then FlushFileBuffers;
 // Lock is VirtualLock; Advise WillNeed is PrefetchVirtualMemory, DontNeed
 // trims the working set (VirtualUnlock), Normal does nothing, and
-// Sequential and Random return an error wrapping errors.ErrUnsupported (Windows
-// has no such hint for a view). Resize maps the new view before it
+// Sequential and Random return an error wrapping errors.ErrUnsupported
+// (Windows has no such hint for a view). Resize maps the new view before it
 // unmaps the old one, so CopyOnWrite changes in the part that stays are
 // kept. Tested under Wine 8 (see the README's Platforms section).
 //
