@@ -145,20 +145,23 @@ func SendFile(dst io.Writer, f *os.File, offset, count int64) (written int64, er
 // (context.Canceled or context.DeadlineExceeded). Cancellation is looked
 // at between bounded steps on every path: at most 8 MiB per
 // copy_file_range or sendfile call (BENCHMARKS.md, "What bounded calls
-// cost"), each pipe's worth of splice, each buffer of the buffered path. A
-// transfer waiting on a descriptor wakes at once: while the call runs, the
-// end of ctx sets a deadline in the past on src and dst where they take
-// deadlines (sockets, pipes); those deadlines are cleared (set to the zero
-// time) before the call returns. On Linux, a blocking pipe, FIFO or
+// cost"), each pipe's worth of splice, each buffer of the buffered path.
+//
+// A transfer waiting on a descriptor wakes at once: while the call runs,
+// the end of ctx sets a deadline in the past on src and dst where they
+// take deadlines (sockets, pipes); those deadlines are cleared (set to the
+// zero time) before the call returns. On Linux, a blocking pipe, FIFO or
 // terminal that takes no deadline (a shell's stdin or stdout, an
-// os.NewFile of an inherited descriptor) is made non-blocking for the call
-// and waited on through the runtime's poller, so it wakes too; its file
-// status flags are restored on return (meanwhile, another user of the same
-// pipe in this process or another sees it non-blocking). Elsewhere, and
-// for a descriptor adopted by os.NewFile while blocking and made
-// non-blocking later by someone else (golang/go#75304), such a wait ends
-// only when the descriptor moves: the Go runtime cannot wake it. A
-// regular file never waits.
+// os.NewFile of an inherited descriptor), given to the call as an
+// *os.File rather than behind a wrapper such as a bufio.Reader, is made
+// non-blocking for the call and waited on through the runtime's poller,
+// so it wakes too; its file status flags are restored on return
+// (meanwhile, another user of the same pipe, in this process or another,
+// sees it non-blocking). Elsewhere, behind a wrapper, and for a descriptor
+// adopted by os.NewFile while blocking and made non-blocking later by
+// someone else (golang/go#75304), such a wait ends only when the
+// descriptor moves: the Go runtime cannot wake it. A regular file never
+// waits.
 //
 // context.Background() (or any context that is never done) costs nothing:
 // the calls are then as large as the kernel takes.
