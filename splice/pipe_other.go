@@ -74,3 +74,7 @@ func splice(dst io.Writer, src io.Reader, n int64) (int64, bool, error) {
 func tee(dst, side io.Writer, src io.Reader, n int64) (int64, bool, error) {
 	return 0, false, unsupported("Tee", "no tee(2) in this build")
 }
+
+func unsupported(op, why string) error {
+	return fmt.Errorf("splice: %s: %s: %w", op, why, errors.ErrUnsupported)
+}

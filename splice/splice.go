@@ -2,7 +2,6 @@ package splice
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -77,10 +76,6 @@ func (e *SideError) Error() string {
 }
 
 func (e *SideError) Unwrap() error { return e.Err }
-
-func unsupported(op, why string) error {
-	return fmt.Errorf("splice: %s: %s: %w", op, why, errors.ErrUnsupported)
-}
 
 // closeWriteEnd closes w; one already closed by CloseWrite is not an error
 // (a second Close still reports the read end's ErrClosed).
