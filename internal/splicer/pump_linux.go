@@ -15,7 +15,18 @@ type Result struct {
 	Done     bool  // the source hit EOF or the limit: nothing is left to move
 	Fallback error // why splicing stopped early (with Done false and a nil error); the pipe was emptied into the destination first
 	Missing  bool  // the fallback was ENOSYS (sys.Missing): splice does not exist here
+	Failed   Where // with a final error: the end whose call failed, for the caller's error
 }
+
+// Where names an end of a transfer.
+type Where uint8
+
+const (
+	Nowhere Where = iota // no end's call failed (the caller's Moved stopped the transfer)
+	AtSrc                // the source: a fill
+	AtDst                // the destination: a drain, or the rescue's Write
+	AtSide               // Tee's side destination
+)
 
 // Transfer moves up to limit bytes (sys.NoLimit: to EOF) from src to dst.
 // A non-nil error is final and Result.N is exact. A nil error with Done
@@ -188,6 +199,7 @@ func (tp *twoPhase) fillStep(res *Result) (end bool, err error) {
 		res.Fallback, res.Missing = err, act == sys.Missing
 		return true, nil
 	case act != sys.Done:
+		res.Failed = AtSrc
 		return true, err
 	}
 	return false, nil
@@ -201,6 +213,7 @@ func (tp *twoPhase) run() (res Result, err error) {
 		n, fallback, err := tp.drainAll()
 		res.N += n
 		if err != nil {
+			res.Failed = AtDst
 			return res, err
 		}
 		if fallback != nil {
@@ -348,6 +361,10 @@ func (d *direct) run() (res Result, err error) {
 			res.Fallback, res.Missing = err, act == sys.Missing
 			return res, nil
 		default:
+			res.Failed = AtSrc // the call waited on (direct mode cannot tell which end refused)
+			if waitDst {
+				res.Failed = AtDst
+			}
 			return res, err
 		}
 	}

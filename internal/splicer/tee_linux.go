@@ -65,6 +65,7 @@ func duplicate(a, b *twoPhase, res *Result) (fb error, end bool, err error) {
 			n, bfb, err := b.drainAll()
 			res.Side += n
 			if err != nil {
+				res.Failed = AtSide
 				return nil, true, err
 			}
 			fb = firstErr(fb, bfb)
@@ -89,6 +90,7 @@ func deliver(a, b *twoPhase, fb error, res *Result) (error, error) {
 	n, afb, err := a.drainAll()
 	res.N += n
 	if err != nil {
+		res.Failed = AtDst
 		return nil, err
 	}
 	if err := a.dst.moved(n); err != nil {
@@ -97,6 +99,7 @@ func deliver(a, b *twoPhase, fb error, res *Result) (error, error) {
 	n, bfb, err := b.drainAll()
 	res.Side += n
 	if err != nil {
+		res.Failed = AtSide
 		return nil, err
 	}
 	return firstErr(fb, afb, bfb), nil
@@ -113,6 +116,7 @@ func teeRescue(a, b *twoPhase, teed int, why error, res *Result) error {
 	n, _, err := b.drainAll() // a fallback here was rescued into side already
 	res.Side += n
 	if err != nil {
+		res.Failed = AtSide
 		return err
 	}
 	if a.dst.W == nil || b.dst.W == nil {
@@ -130,16 +134,18 @@ func teeRescue(a, b *twoPhase, teed int, why error, res *Result) error {
 		a.inPipe -= k
 		w, werr := a.dst.W.Write(buf[:k])
 		res.N += int64(w)
-		if merr := a.dst.moved(int64(w)); werr == nil {
-			werr = merr
-		}
 		if werr != nil {
+			res.Failed = AtDst
+			return werr
+		}
+		if werr := a.dst.moved(int64(w)); werr != nil {
 			return werr
 		}
 		if skip := max(teed-off, 0); skip < k {
 			w, werr := b.dst.W.Write(buf[skip:k])
 			res.Side += int64(w)
 			if werr != nil {
+				res.Failed = AtSide
 				return werr
 			}
 		}
