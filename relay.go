@@ -29,22 +29,34 @@ type Relayer struct {
 	// the bytes the relay's own reads and writes move count, so a write
 	// that waits longer than IdleTimeout for room in a slow reader's socket
 	// looks idle there. It fires between IdleTimeout and 1.25 x
-	// IdleTimeout after the last byte. 0: never.
+	// IdleTimeout after the last byte. It uses a timer of its own, never
+	// the conns' deadlines. 0: never.
 	IdleTimeout time.Duration
 
-	// BufferSize is the buffer of a direction that cannot splice (a
-	// *tls.Conn, a conn without a descriptor). 0 picks Copier's default for
-	// streams, 256 KiB. A splicing direction holds no buffer.
+	// BufferSize is the buffer a direction that cannot splice (a
+	// *tls.Conn, a conn without a descriptor) reads into while bytes
+	// stream: taken from a pool when a read fills the small buffer the
+	// direction waits with (8 KiB), given back when a read comes back
+	// short. 0 picks 64 KiB. A splicing direction holds no buffer at all.
 	BufferSize int
 
-	// Observe, if set, is called once per direction when that direction
-	// ends, with what it moved and how. It runs on the direction's
-	// goroutine and must not block.
-	Observe func(Report)
+	// CloseOnEOF makes the first EOF end the whole relay, as SSH port
+	// forwards and some tunnels want, instead of a half-close. The EOF is
+	// passed on (CloseWrite), the other direction stops reading (its
+	// source is closed), delivers what it had already taken, and Relay
+	// returns nil.
+	CloseOnEOF bool
 
-	// ObserveDirection, if set, is called like Observe and says which
-	// direction ended: aToB is true for a -> b.
-	ObserveDirection func(aToB bool, r Report)
+	// NoResets makes Relay close both conns plainly (a FIN) however it
+	// ends, as a hand-written io.Copy relay does, instead of passing a cut
+	// on as a reset (see Relay). A peer may then take a cut stream for a
+	// complete one.
+	NoResets bool
+
+	// Observe, if set, is called once per direction when that direction
+	// ends, with what it moved, how, and why it ended. It runs on the
+	// direction's goroutine and must not block.
+	Observe func(RelayReport)
 
 	// TeeAToB, if set, also receives every byte relayed from a to b: a
 	// recording of a client's stream, say. Where it and both conns have
@@ -52,8 +64,37 @@ type Relayer struct {
 	// duplicated inside the kernel with tee(2) and never copied into user
 	// memory; otherwise they are written to it from the buffer. The count
 	// Relay returns is b's; a write error on TeeAToB ends the relay with
-	// that error. Relay does not close it.
+	// that error (a cut). Relay does not close it.
 	TeeAToB io.Writer
+}
+
+// RelayReport describes one direction of a relay when it ends: the bytes
+// its destination accepted and how they moved (Report), which direction,
+// and why it ended. Relayer.Observe receives one per direction.
+type RelayReport struct {
+	// AToB is true for the direction from a to b, false for b to a.
+	AToB bool
+
+	// Report: Bytes the destination accepted, the Method that moved most
+	// of them (a direction that moved nothing names the path it was on),
+	// and Fallback: why splice was not used or was left. A conn that
+	// cannot splice is named with its type, "conn b (*tls.Conn): no
+	// descriptor".
+	Report
+
+	// Err is why this direction ended: nil when its source reached EOF;
+	// otherwise its source's error (a *net.OpError with Op "read"), its
+	// destination's (Op "write"), TeeAToB's, or, for a direction still
+	// running when the relay ended for another reason, that reason (the
+	// other direction's error, ctx, the idle timeout; nil after
+	// CloseOnEOF).
+	Err error
+
+	// HalfClose, after an EOF, is why it could not be passed on: the
+	// destination has no CloseWrite, directly or through a NetConn method,
+	// so its peer learns of the EOF only when the relay ends and closes
+	// the conn. nil when it was passed on.
+	HalfClose error
 }
 
 // Relay relays between a and b until both directions have ended, as a
@@ -70,50 +111,84 @@ func Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
 // (any net.Conn implementing syscall.Conn, wrappers included): splice(2)
 // through a pooled pipe, taken only while bytes are on their way, so an
 // idle relay holds no pipe and no descriptor beyond the two conns. Other
-// conns (*tls.Conn, in-memory conns) are relayed through a buffer.
+// conns (*tls.Conn, in-memory conns) are relayed through a buffer that a
+// waiting direction gives back (see BufferSize).
+//
+// Bytes already read. A conn made by WithReader (the bytes a parser such
+// as a *bufio.Reader took from the conn, then the conn) relays its bytes
+// first, exactly once, then splices the rest from the conn beneath. This is
+// how to keep splice with a wrapper: a type that embeds a net.Conn and
+// adds peeked bytes (a sniffing or SNI-routing conn) hides the descriptor,
+// so its direction runs buffered (the RelayReport names the type); pass
+// the conn it wraps, and its peeked bytes through WithReader, instead.
 //
 // Half-close: when a direction reads EOF from its source, Relay calls
 // CloseWrite on its destination if it has one (*net.TCPConn,
-// *net.UnixConn, *tls.Conn do), or on the conn its NetConn method returns
-// (a wrapper's), and the other direction goes on until its own EOF. A destination without CloseWrite learns of the EOF only when
-// Relay ends and closes it.
+// *net.UnixConn, *tls.Conn, a WithReader conn over one of those do), or
+// on the conn its NetConn method returns (a wrapper's), and the other
+// direction goes on until its own EOF. A destination without CloseWrite
+// cannot pass the EOF on: its peer learns of it only when Relay ends and
+// closes the conn, and RelayReport.HalfClose says so. Where a protocol
+// needs the end of one direction to end both, set CloseOnEOF.
 //
 // Relay returns when both directions have ended, or at the first of: an
 // error in either direction (a peer's reset among them), ctx done (an
 // error for which errors.Is(err, ctx.Err()) holds, returned promptly even
-// when both peers are silent) or the idle timeout (errors.Is(err,
-// os.ErrDeadlineExceeded)). Clean EOF both ways returns a nil error. In
-// every case Relay closes both conns before it returns, and it leaves no
-// goroutine behind: the conns are Relay's from the call on. Relay owns the
-// conns' deadlines while it runs: do not set them from elsewhere.
+// when both peers are silent), the idle timeout (errors.Is(err,
+// os.ErrDeadlineExceeded)), or a deadline the caller set on either conn
+// (SetDeadline(time.Now()), the way io.Copy relays are stopped: errors.Is(err,
+// os.ErrDeadlineExceeded)). Relay never sets the conns' deadlines itself.
+// Clean EOF both ways returns a nil error. An error from a conn is a
+// *net.OpError naming the operation ("read" on the source, "write" on the
+// destination; the system call, splice or read or write, in its Err) and
+// the conn's addresses, wrapping the errno: errors.Is(err,
+// syscall.ECONNRESET) holds for a peer's reset. RelayReport.Err says
+// which direction failed. In every case Relay closes both conns before it
+// returns, and it leaves no goroutine behind: the conns are Relay's from
+// the call on.
+//
+// The context. Relay runs until ctx is done, so pass one that lives as
+// long as the connection may: a server's own context, say. In an HTTP
+// handler that hijacks its connection (a CONNECT proxy, a WebSocket
+// tunnel), r.Context() is the wrong one: net/http cancels it as soon as
+// ServeHTTP returns, which after Hijack is at once, so every tunnel would
+// end at its start. Use context.WithoutCancel(r.Context()) (keeping its
+// values) joined to the server's shutdown, as the Example shows.
 //
 // A cut is a reset. A peer sees a clean end (EOF, or close_notify through
 // a *tls.Conn) only when its source ended cleanly and every byte reached
 // it. When Relay ends on an error instead (any errno, a peer's reset, a
-// write error on TeeAToB, the idle timeout, ctx done), both streams are
-// cut: Relay closes each conn with a reset (SO_LINGER 0, on the conn
-// itself or the one its NetConn method returns), so that neither peer
-// takes a cut stream for a complete one, as it would from a FIN. A peer
-// reads the bytes that reached it, then ECONNRESET (or its write fails
-// with it). A conn that cannot carry a reset (a Unix socket, a conn with
-// no SetLinger anywhere) is closed as it is.
+// write error on TeeAToB, the idle timeout, ctx done, a caller's
+// deadline), both streams are cut: Relay closes each conn with a reset
+// (SO_LINGER 0, on the conn itself or the one its NetConn method returns),
+// so that neither peer takes a cut stream for a complete one, as it would
+// from a FIN. A peer reads the bytes that reached it, then ECONNRESET (or
+// its write fails with it). A conn that cannot carry a reset (a Unix
+// socket, a conn with no SetLinger anywhere) is closed as it is.
+// NoResets turns this off.
 //
 // The counts are the bytes each destination accepted (written into its
-// socket), including bytes rescued from a pipe by a fallback, also when
-// TeeAToB failed. With a clean end, the count equals what the peer
-// received. After a cut, the reset drops what the destination's send queue
-// still held: the peer may have received fewer.
+// socket), the bytes WithReader held included, and bytes rescued from a
+// pipe by a fallback, also when TeeAToB failed. With a clean end, the
+// count equals what the peer received. After a cut, the reset drops what
+// the destination's send queue still held: the peer may have received
+// fewer.
 func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, err error) {
-	if a == nil || b == nil {
+	if a == nil || b == nil || ctx == nil {
 		if a != nil {
 			_ = a.Close()
 		}
 		if b != nil {
 			_ = b.Close()
 		}
+		if ctx == nil {
+			return 0, 0, errors.New("zerocopy: Relay: nil Context")
+		}
 		return 0, 0, errors.New("zerocopy: Relay: nil net.Conn")
 	}
-	rl := &relay{r: r, a: a, b: b}
+	rl := &relay{r: r}
+	rl.a, rl.prefA = splitPrefix(a)
+	rl.b, rl.prefB = splitPrefix(b)
 	if err := ctx.Err(); err != nil {
 		rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx)))
 		return 0, 0, rl.cause
@@ -125,11 +200,8 @@ func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, e
 		defer rl.timer.Stop()
 	}
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rl.aToB = rl.direction(true, b, a, r.TeeAToB)
-	}()
-	rl.bToA = rl.direction(false, a, b, nil)
+	go rl.relayAToB(done)
+	rl.bToA = rl.direction(false)
 	<-done
 	rl.end(nil)
 	rl.mu.Lock()
@@ -137,10 +209,17 @@ func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, e
 	return rl.aToB, rl.bToA, rl.cause
 }
 
+// relayAToB is the a -> b direction's goroutine.
+func (rl *relay) relayAToB(done chan<- struct{}) {
+	defer close(done)
+	rl.aToB = rl.direction(true)
+}
+
 type relay struct {
-	r          *Relayer
-	a, b       net.Conn
-	aToB, bToA int64
+	r            *Relayer
+	a, b         net.Conn    // beneath WithReader: the conns Relay closes
+	prefA, prefB []io.Reader // bytes already read from a and b (WithReader), outermost first
+	aToB, bToA   int64
 	// progress grows by every byte either direction takes from its source
 	// or gives to its destination, one system call at a time (a drain into
 	// a slow reader counts each step), for the idle watch.
@@ -148,6 +227,9 @@ type relay struct {
 	timer    *time.Timer
 	lastSeen int64    // progress at the last idle check
 	lastAct  activity // the conns' kernel counters at the last idle check
+	// stopped[0] (a -> b), stopped[1] (b -> a): the direction's source was
+	// closed on purpose (CloseOnEOF); its read error is a clean end.
+	stopped [2]atomic.Bool
 
 	mu    sync.Mutex
 	ended bool
@@ -170,12 +252,19 @@ func (rl *relay) end(cause error) {
 	}
 	rl.ended, rl.cause = true, cause
 	rl.mu.Unlock()
-	if cause != nil {
+	if cause != nil && !rl.r.NoResets {
 		abort(rl.a)
 		abort(rl.b)
 	}
 	_ = rl.a.Close()
 	_ = rl.b.Close()
+}
+
+// endedBy reports whether the relay has ended, and why.
+func (rl *relay) endedBy() (bool, error) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return rl.ended, rl.cause
 }
 
 // abort closes c with a reset: SO_LINGER 0 on c, or on the conn its
@@ -210,10 +299,7 @@ func (rl *relay) watch() {
 	rl.lastAct = sampleActivity(rl.a, rl.b)
 	// Made stopped and started once rl.timer is set: the callback uses it.
 	rl.timer = time.AfterFunc(time.Hour, func() {
-		rl.mu.Lock()
-		ended := rl.ended
-		rl.mu.Unlock()
-		if ended {
+		if ended, _ := rl.endedBy(); ended {
 			return // Relay is returning: do not re-arm
 		}
 		seen := rl.progress.Load()
@@ -230,97 +316,227 @@ func (rl *relay) watch() {
 	rl.timer.Reset(step)
 }
 
-// direction moves src to dst until EOF or an error, then half-closes dst
-// (EOF) or ends the relay (error). It returns the bytes dst accepted.
-func (rl *relay) direction(aToB bool, dst, src net.Conn, side io.Writer) int64 {
-	var t tally
-	n, err := relaySplice(dst, src, side, &rl.progress, &t)
-	if err == nil && !t.ended {
-		var m int64
-		m, err = rl.buffered(dst, src, side, &t)
-		n += m
+// relayEnd is one direction's view of the relay: where it reads, where it
+// writes, and the names its reports and errors use.
+type relayEnd struct {
+	src, dst         net.Conn
+	prefix           []io.Reader
+	side             io.Writer // TeeAToB, a -> b only
+	srcName, dstName string    // "a", "b"
+}
+
+func (rl *relay) ends(aToB bool) relayEnd {
+	if aToB {
+		return relayEnd{src: rl.a, dst: rl.b, prefix: rl.prefA, side: rl.r.TeeAToB, srcName: "a", dstName: "b"}
 	}
-	if rl.r.Observe != nil || rl.r.ObserveDirection != nil {
-		rep := t.report()
-		if rl.r.Observe != nil {
-			rl.r.Observe(rep)
+	return relayEnd{src: rl.b, dst: rl.a, prefix: rl.prefB, srcName: "b", dstName: "a"}
+}
+
+// direction moves its source to its destination until EOF or an error,
+// then half-closes the destination (EOF) or ends the relay (error). It
+// returns the bytes the destination accepted.
+func (rl *relay) direction(aToB bool) int64 {
+	e := rl.ends(aToB)
+	var t tally
+	n, err := rl.writePrefix(e, &t)
+	path := MethodBuffered // the path the direction ended on
+	if err == nil {
+		var m int64
+		var spliced bool
+		m, spliced, err = relaySplice(e, &rl.progress, &t)
+		n += m
+		if spliced {
+			path = MethodSplice
 		}
-		if rl.r.ObserveDirection != nil {
-			rl.r.ObserveDirection(aToB, rep)
+		if err == nil && !t.ended {
+			path = MethodBuffered
+			m, err = rl.buffered(e, &t)
+			n += m
 		}
+	}
+	rep := RelayReport{AToB: aToB}
+	idx := 0
+	if !aToB {
+		idx = 1
+	}
+	if err != nil && rl.stopped[idx].Load() && errors.Is(err, net.ErrClosed) {
+		err = nil // CloseOnEOF closed this direction's source: a clean end
 	}
 	if err != nil {
-		rl.end(err)
-		return n
+		if ended, cause := rl.endedBy(); ended && errors.Is(err, net.ErrClosed) {
+			rep.Err = cause // woken by the relay's end, not a failure of its own
+		} else {
+			rep.Err = err
+			rl.end(err)
+		}
+	} else if !closeWrite(e.dst) {
+		rep.HalfClose = fmt.Errorf("zerocopy: Relay: conn %s (%T) has no CloseWrite, directly or through NetConn: its peer sees the EOF only when the relay ends: %w", e.dstName, e.dst, ErrUnsupported)
 	}
-	closeWrite(dst)
+	if err == nil && rl.r.CloseOnEOF {
+		// Stop the other direction: it reads from this one's destination.
+		// It delivers what it has taken, then ends cleanly.
+		rl.stopped[1-idx].Store(true)
+		_ = e.dst.Close()
+	}
+	if rl.r.Observe != nil {
+		rep.Report = t.report()
+		if rep.Bytes == 0 {
+			rep.Method = path // nothing moved: the path it was on, ready to
+		}
+		rl.r.Observe(rep)
+	}
 	return n
 }
 
-// buffered copies src to dst (and side, if set) through a pooled buffer
-// until EOF or an error. It returns the bytes dst accepted: a failing side
-// (TeeAToB) ends the copy with its error, but the count stays dst's.
-func (rl *relay) buffered(dst io.Writer, src io.Reader, side io.Writer, t *tally) (written int64, err error) {
-	bp := getBuffer(rl.r.bufferSize())
-	defer putBuffer(bp)
-	buf := *bp
+// writePrefix writes the bytes WithReader held for the source (outermost
+// first) to the destination and TeeAToB, exactly once.
+func (rl *relay) writePrefix(e relayEnd, t *tally) (written int64, err error) {
+	if len(e.prefix) == 0 {
+		return 0, nil
+	}
 	defer func() { t.add(MethodBuffered, written) }()
+	w := relayWriter{rl: rl, e: e}
+	for _, r := range e.prefix {
+		n, err := drainPrefix(&w, r)
+		written += n
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}
+
+// relayWriter writes to a direction's destination, then to TeeAToB, with
+// the relay's errors: a *net.OpError for the destination, TeeAToB named.
+// Its count is the destination's.
+type relayWriter struct {
+	rl *relay
+	e  relayEnd
+}
+
+func (w *relayWriter) Write(p []byte) (int, error) {
+	n, err := w.e.dst.Write(p)
+	if n < 0 || n > len(p) {
+		n, err = 0, errInvalidWrite
+	}
+	w.rl.progress.Add(int64(n))
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return n, connError("write", w.e.dst, err)
+	}
+	if w.e.side != nil {
+		if _, err := w.e.side.Write(p); err != nil {
+			return n, fmt.Errorf("zerocopy: Relay: TeeAToB: %w", err)
+		}
+	}
+	return n, nil
+}
+
+// relaySmallBuffer is what a direction that cannot splice reads into while
+// it waits: a read that fills it takes a BufferSize buffer from the pool
+// for the stream, and a read that comes back shorter gives it back.
+const relaySmallBuffer = 8 << 10
+
+// defaultRelayBuffer is the streaming buffer of a direction that cannot
+// splice (BENCHMARKS.md, "Relay: idle memory").
+const defaultRelayBuffer = 64 << 10
+
+// bufferSize is the streaming buffer of a direction that cannot splice.
+func (r *Relayer) bufferSize() int {
+	if r.BufferSize > 0 {
+		return r.BufferSize
+	}
+	return defaultRelayBuffer
+}
+
+// buffered copies the source to the destination (and TeeAToB) until EOF or
+// an error. A waiting direction holds only its small buffer: a read that
+// fills it takes a pooled BufferSize buffer for the stream, and a read
+// that comes back shorter than the small buffer gives it back. It returns
+// the bytes the destination accepted: a failing TeeAToB ends the copy with
+// its error, but the count stays the destination's.
+func (rl *relay) buffered(e relayEnd, t *tally) (written int64, err error) {
+	size := rl.r.bufferSize()
+	small := make([]byte, min(size, relaySmallBuffer))
+	var big *[]byte
+	defer func() {
+		if big != nil {
+			putBuffer(big)
+		}
+		t.add(MethodBuffered, written)
+	}()
+	w := relayWriter{rl: rl, e: e}
 	for {
-		nr, er := src.Read(buf)
+		buf := small
+		if big != nil {
+			buf = *big
+		}
+		nr, er := e.src.Read(buf)
 		if nr > 0 {
 			rl.progress.Add(int64(nr))
-			nw, ew := dst.Write(buf[:nr])
-			if nw < 0 || nw > nr {
-				nw = 0
-				if ew == nil {
-					ew = errInvalidWrite
-				}
-			}
+			nw, ew := w.Write(buf[:nr])
 			written += int64(nw)
-			rl.progress.Add(int64(nw))
-			if ew == nil && nw != nr {
-				ew = io.ErrShortWrite
-			}
 			if ew != nil {
 				return written, ew
-			}
-			if side != nil {
-				if _, ew := side.Write(buf[:nr]); ew != nil {
-					return written, fmt.Errorf("zerocopy: Relay: TeeAToB: %w", ew)
-				}
 			}
 		}
 		if er == io.EOF {
 			return written, nil
 		}
 		if er != nil {
-			return written, er
+			return written, connError("read", e.src, er)
+		}
+		switch {
+		case big == nil && nr == len(small) && size > len(small):
+			big = getBuffer(size)
+		case big != nil && nr < len(small):
+			putBuffer(big)
+			big = nil
 		}
 	}
 }
 
-// bufferSize is the buffer of a direction that cannot splice.
-func (r *Relayer) bufferSize() int {
-	if r.BufferSize > 0 {
-		return r.BufferSize
+// connError gives err, from an op ("read" or "write") on c, the shape Go's
+// networking code handles: a *net.OpError naming the operation, the
+// network and c's addresses, wrapping the cause (a splice's
+// *os.SyscallError, say). A *net.OpError keeps its own fields but the
+// operation's name (a failed wait comes back named after the call,
+// "splice").
+func connError(op string, c net.Conn, err error) error {
+	if oe, ok := err.(*net.OpError); ok {
+		if oe.Op != op {
+			cp := *oe
+			cp.Op = op
+			return &cp
+		}
+		return err
 	}
-	return defaultStreamBuffer
+	oe := &net.OpError{Op: op, Err: err}
+	if la := c.LocalAddr(); la != nil {
+		oe.Net, oe.Source = la.Network(), la
+	}
+	oe.Addr = c.RemoteAddr()
+	return oe
 }
 
 // closeWrite shuts down c's write side where it has one: *net.TCPConn,
 // *net.UnixConn, *tls.Conn, and wrappers that pass CloseWrite on or hand
 // out the conn they wrap with NetConn (as *tls.Conn and many listener
-// wrappers do). Errors here mean the relay is ending anyway.
-func closeWrite(c net.Conn) {
+// wrappers do). It reports false when c has none. Errors here mean the
+// relay is ending anyway.
+func closeWrite(c net.Conn) bool {
 	for c != nil {
 		if cw, ok := c.(interface{ CloseWrite() error }); ok {
 			_ = cw.CloseWrite()
-			return
+			return true
 		}
 		nc, ok := c.(interface{ NetConn() net.Conn })
 		if !ok {
-			return
+			return false
 		}
 		c = nc.NetConn()
 	}
+	return false
 }

@@ -156,9 +156,9 @@ func TestRelayTeeFaults(t *testing.T) {
 				client, a := testutil.TCPPair(t)
 				b, server := testutil.TCPPair(t)
 				var mu sync.Mutex
-				var reps []zerocopy.Report
-				rl := zerocopy.Relayer{TeeAToB: rec, ObserveDirection: func(aToB bool, r zerocopy.Report) {
-					if aToB {
+				var reps []zerocopy.RelayReport
+				rl := zerocopy.Relayer{TeeAToB: rec, Observe: func(r zerocopy.RelayReport) {
+					if r.AToB {
 						mu.Lock()
 						reps = append(reps, r)
 						mu.Unlock()

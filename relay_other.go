@@ -2,13 +2,9 @@
 
 package zerocopy
 
-import (
-	"io"
-	"net"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // relaySplice has no fast path here: the buffered path moves every byte.
-func relaySplice(dst, src net.Conn, side io.Writer, progress *atomic.Int64, t *tally) (int64, error) {
-	return 0, nil
+func relaySplice(e relayEnd, progress *atomic.Int64, t *tally) (n int64, spliced bool, err error) {
+	return 0, false, nil
 }

@@ -31,7 +31,7 @@ type relayRun struct {
 	aToB, bToA     int64
 	err            error
 	mu             sync.Mutex
-	reports        []zerocopy.Report
+	reports        []zerocopy.RelayReport
 }
 
 func (r *relayRun) wait(t *testing.T) {
@@ -46,7 +46,7 @@ func (r *relayRun) wait(t *testing.T) {
 // startRelay relays a (the client's peer) and b (the server's peer).
 func startRelay(ctx context.Context, rl zerocopy.Relayer, client, a, b, server net.Conn) *relayRun {
 	r := &relayRun{client: client, server: server, done: make(chan struct{})}
-	rl.Observe = func(rep zerocopy.Report) {
+	rl.Observe = func(rep zerocopy.RelayReport) {
 		r.mu.Lock()
 		r.reports = append(r.reports, rep)
 		r.mu.Unlock()
@@ -480,9 +480,9 @@ func TestRelayTee(t *testing.T) {
 			b, server := testutil.TCPPair(t)
 			methods := map[bool]zerocopy.Method{}
 			var mu sync.Mutex
-			rl := zerocopy.Relayer{TeeAToB: rec, ObserveDirection: func(aToB bool, r zerocopy.Report) {
+			rl := zerocopy.Relayer{TeeAToB: rec, Observe: func(r zerocopy.RelayReport) {
 				mu.Lock()
-				methods[aToB] = r.Method
+				methods[r.AToB] = r.Method
 				mu.Unlock()
 			}}
 			done := make(chan error, 1)

@@ -20,8 +20,8 @@ type relayFunc func(a, b net.Conn) (int64, string, error)
 func zerocopyRelay(a, b net.Conn) (int64, string, error) {
 	var method string
 	var mu sync.Mutex
-	r := zerocopy.Relayer{ObserveDirection: func(aToB bool, rep zerocopy.Report) {
-		if aToB {
+	r := zerocopy.Relayer{Observe: func(rep zerocopy.RelayReport) {
+		if rep.AToB {
 			mu.Lock()
 			method = rep.Method.String()
 			mu.Unlock()

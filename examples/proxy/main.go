@@ -183,10 +183,10 @@ func (p *Proxy) handle(client net.Conn, id int64) Stats {
 func (p *Proxy) relay(client, up net.Conn, rec *os.File) Stats {
 	var st Stats
 	var mu sync.Mutex
-	r := zerocopy.Relayer{IdleTimeout: p.Idle, ObserveDirection: func(clientToUp bool, rep zerocopy.Report) {
+	r := zerocopy.Relayer{IdleTimeout: p.Idle, Observe: func(rep zerocopy.RelayReport) {
 		mu.Lock()
 		defer mu.Unlock()
-		if clientToUp {
+		if rep.AToB { // client -> upstream
 			st.UpMethod = rep.Method.String()
 		} else {
 			st.DownMethod = rep.Method.String()
