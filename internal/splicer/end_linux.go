@@ -36,6 +36,13 @@ type End struct {
 	// seconds of small steps, and a caller that watches for idleness
 	// (Relay's idle timeout) must see them. It cannot stop the transfer.
 	Stepped func(n int)
+	// Unwind, if set on the source of a Transfer through a pipe of ours,
+	// makes a fill that finds the source empty return Result.Waiting
+	// (the pipe given back, nothing lost) instead of waiting for it. The
+	// caller waits for the source with the shallow stack an idle
+	// connection should hold (Relay: see sys.WaitReadable), then calls
+	// Transfer again. Tee ignores it.
+	Unwind bool
 }
 
 var (

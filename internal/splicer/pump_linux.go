@@ -16,6 +16,7 @@ type Result struct {
 	Fallback error // why splicing stopped early (with Done false and a nil error); the pipe was emptied into the destination first
 	Missing  bool  // the fallback was ENOSYS (sys.Missing): splice does not exist here
 	Failed   Where // with a final error: the end whose call failed, for the caller's error
+	Waiting  bool  // the source is empty and End.Unwind is set: wait for it, then call again
 }
 
 // Where names an end of a transfer.
@@ -129,11 +130,15 @@ func (tp *twoPhase) fillCall(sfd int) (int, error) {
 }
 
 // fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
-// give it back before waiting.
+// give it back before waiting, or before returning to a caller that waits
+// itself (End.Unwind: sys.Switch ends the fill's Loop).
 func (tp *twoPhase) fillAgain() sys.Action {
 	if !tp.keep && tp.p != nil {
 		put(tp.p, tp.inPipe, false) // inPipe is 0 here: the invariant
 		tp.p = nil
+	}
+	if tp.src.Unwind && !tp.keep {
+		return sys.Switch
 	}
 	return sys.Wait
 }
@@ -197,6 +202,9 @@ func (tp *twoPhase) fillStep(res *Result) (end bool, err error) {
 		return true, nil
 	case act == sys.Fallback, act == sys.Missing:
 		res.Fallback, res.Missing = err, act == sys.Missing
+		return true, nil
+	case act == sys.Switch: // fillAgain, for End.Unwind: the source is empty
+		res.Waiting = true
 		return true, nil
 	case act != sys.Done:
 		res.Failed = AtSrc

@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -181,6 +182,27 @@ func SocketActivity(fd int) Activity {
 		a.Acked, a.Received = ti.Bytes_acked, ti.Bytes_received
 	}
 	return a
+}
+
+// WaitReadable waits until the descriptor behind rc has something to read
+// (bytes, EOF or an error), through the netpoller. A RawConn wait must
+// follow that descriptor's own "nothing to read" inside the same callback
+// (the netpoller is edge-triggered, and each RawConn.Read starts by
+// forgetting past edges), so the callback first asks poll(2), without
+// waiting, and waits only on its "not readable". A caller waits here, out
+// of its transfer's deeper frames, so that an idle connection's goroutine
+// holds a small stack. The error is the netpoller's: a deadline, a close.
+func WaitReadable(rc syscall.RawConn) error {
+	asked := false
+	return rc.Read(func(fd uintptr) bool {
+		if asked {
+			return true // woken: readable, or about to say why not
+		}
+		asked = true
+		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLRDHUP}}
+		n, err := Poll(fds[:], 0)
+		return err != nil || n > 0
+	})
 }
 
 // PollPair asks poll(2), without waiting, whether rfd is readable and wfd
