@@ -186,50 +186,68 @@ func (r *Relayer) Relay(ctx context.Context, a, b net.Conn) (aToB, bToA int64, e
 		}
 		return 0, 0, errors.New("zerocopy: Relay: nil net.Conn")
 	}
-	rl := &relay{r: r}
-	rl.a, rl.prefA = splitPrefix(a)
-	rl.b, rl.prefB = splitPrefix(b)
+	rl := newRelay(r, a, b)
 	if err := ctx.Err(); err != nil {
 		rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx)))
 		return 0, 0, rl.cause
 	}
-	stop := context.AfterFunc(ctx, func() { rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx))) })
-	defer stop()
-	if r.IdleTimeout > 0 {
-		rl.watch()
-		defer rl.timer.Stop()
+	stop := func() bool { return false }
+	if ctx.Done() != nil { // context.Background() and the like are never done
+		stop = context.AfterFunc(ctx, func() { rl.end(fmt.Errorf("zerocopy: Relay: %w", context.Cause(ctx))) })
 	}
-	done := make(chan struct{})
-	go rl.relayAToB(done)
-	rl.bToA = rl.direction(false)
-	<-done
-	rl.end(nil)
+	rl.run()
+	stop()
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	return rl.aToB, rl.bToA, rl.cause
 }
 
+func newRelay(r *Relayer, a, b net.Conn) *relay {
+	rl := &relay{r: r}
+	rl.done.Add(1)
+	rl.a, rl.dirs[0].e.prefix = splitPrefix(a)
+	rl.b, rl.dirs[1].e.prefix = splitPrefix(b)
+	return rl
+}
+
+// run runs both directions, b -> a on the caller's goroutine, until both
+// have ended. Its frame and the ones below it are on the stack while a
+// direction waits: they are kept small (see direction).
+//
+//go:noinline
+func (rl *relay) run() {
+	if rl.r.IdleTimeout > 0 {
+		rl.watch()
+	}
+	go rl.relayAToB()
+	rl.bToA = rl.direction(false)
+	rl.done.Wait()
+	rl.end(nil)
+	if rl.timer != nil {
+		rl.timer.Stop()
+	}
+}
+
 // relayAToB is the a -> b direction's goroutine.
-func (rl *relay) relayAToB(done chan<- struct{}) {
-	defer close(done)
+func (rl *relay) relayAToB() {
 	rl.aToB = rl.direction(true)
+	rl.done.Done()
 }
 
 type relay struct {
-	r            *Relayer
-	a, b         net.Conn    // beneath WithReader: the conns Relay closes
-	prefA, prefB []io.Reader // bytes already read from a and b (WithReader), outermost first
-	aToB, bToA   int64
+	r          *Relayer
+	a, b       net.Conn // beneath WithReader: the conns Relay closes
+	aToB, bToA int64
 	// progress grows by every byte either direction takes from its source
 	// or gives to its destination, one system call at a time (a drain into
 	// a slow reader counts each step), for the idle watch.
 	progress atomic.Int64
-	timer    *time.Timer
-	lastSeen int64    // progress at the last idle check
-	lastAct  activity // the conns' kernel counters at the last idle check
+	timer    *time.Timer // the idle watch's
 	// stopped[0] (a -> b), stopped[1] (b -> a): the direction's source was
 	// closed on purpose (CloseOnEOF); its read error is a clean end.
 	stopped [2]atomic.Bool
+	dirs    [2]dirState    // a -> b, b -> a
+	done    sync.WaitGroup // done when a -> b has ended
 
 	mu    sync.Mutex
 	ended bool
@@ -296,7 +314,8 @@ func (rl *relay) watch() {
 	idle := rl.r.IdleTimeout
 	var quiet time.Duration
 	step := max(idle/4, time.Millisecond)
-	rl.lastAct = sampleActivity(rl.a, rl.b)
+	var lastSeen int64                    // progress at the last check
+	lastAct := sampleActivity(rl.a, rl.b) // the conns' kernel counters at the last check
 	// Made stopped and started once rl.timer is set: the callback uses it.
 	rl.timer = time.AfterFunc(time.Hour, func() {
 		if ended, _ := rl.endedBy(); ended {
@@ -304,8 +323,8 @@ func (rl *relay) watch() {
 		}
 		seen := rl.progress.Load()
 		act := sampleActivity(rl.a, rl.b)
-		if seen != rl.lastSeen || act != rl.lastAct {
-			rl.lastSeen, rl.lastAct, quiet = seen, act, 0
+		if seen != lastSeen || act != lastAct {
+			lastSeen, lastAct, quiet = seen, act, 0
 		} else if quiet += step; quiet >= idle {
 			rl.end(fmt.Errorf("zerocopy: Relay: no byte in either direction for %v: %w", idle, os.ErrDeadlineExceeded))
 			return
@@ -319,45 +338,93 @@ func (rl *relay) watch() {
 // relayEnd is one direction's view of the relay: where it reads, where it
 // writes, and the names its reports and errors use.
 type relayEnd struct {
-	src, dst         net.Conn
-	prefix           []io.Reader
-	side             io.Writer // TeeAToB, a -> b only
-	srcName, dstName string    // "a", "b"
+	src, dst net.Conn
+	prefix   []io.Reader // bytes WithReader held for src, outermost first
+	side     io.Writer   // TeeAToB, a -> b only
+	aToB     bool
 }
 
-func (rl *relay) ends(aToB bool) relayEnd {
-	if aToB {
-		return relayEnd{src: rl.a, dst: rl.b, prefix: rl.prefA, side: rl.r.TeeAToB, srcName: "a", dstName: "b"}
+// srcName and dstName are the conns' names in reports: "a", "b".
+func (e *relayEnd) srcName() string {
+	if e.aToB {
+		return "a"
 	}
-	return relayEnd{src: rl.b, dst: rl.a, prefix: rl.prefB, srcName: "b", dstName: "a"}
+	return "b"
+}
+
+func (e *relayEnd) dstName() string {
+	if e.aToB {
+		return "b"
+	}
+	return "a"
+}
+
+//go:noinline
+func (rl *relay) setEnds(e *relayEnd, aToB bool) {
+	if aToB {
+		e.src, e.dst, e.side, e.aToB = rl.a, rl.b, rl.r.TeeAToB, true
+		return
+	}
+	e.src, e.dst = rl.b, rl.a
 }
 
 // direction moves its source to its destination until EOF or an error,
 // then half-closes the destination (EOF) or ends the relay (error). It
-// returns the bytes the destination accepted.
+// returns the bytes the destination accepted. Its state is in rl (on the
+// heap) and the frames on the way to a wait are small: an idle relay's
+// goroutines hold small stacks (BENCHMARKS.md, "Relay: idle memory").
 func (rl *relay) direction(aToB bool) int64 {
-	e := rl.ends(aToB)
-	var t tally
-	n, err := rl.writePrefix(e, &t)
-	path := MethodBuffered // the path the direction ended on
-	if err == nil {
-		var m int64
-		var spliced bool
-		m, spliced, err = relaySplice(e, &rl.progress, &t)
-		n += m
-		if spliced {
-			path = MethodSplice
-		}
-		if err == nil && !t.ended {
-			path = MethodBuffered
-			m, err = rl.buffered(e, &t)
-			n += m
-		}
+	idx := 1
+	if aToB {
+		idx = 0
 	}
+	d := &rl.dirs[idx]
+	rl.setEnds(&d.e, aToB)
+	n, err := d.move(rl)
+	return d.finish(rl, aToB, n, err)
+}
+
+// setEnds, move and finish are not inlined into direction: their locals
+// would widen its frame, which is on the stack while the direction waits.
+
+// dirState is one direction's state, part of the relay's one allocation.
+type dirState struct {
+	e    relayEnd
+	t    tally
+	sp   spliceState // relay_linux.go
+	path Method      // the path the direction ended on
+}
+
+// move runs the direction's paths: the prefix, splice, the buffered copy.
+//
+//go:noinline
+func (d *dirState) move(rl *relay) (n int64, err error) {
+	n, err = rl.writePrefix(&d.e, &d.t)
+	if err != nil {
+		return n, err
+	}
+	m, spliced, err := relaySplice(d, &rl.progress)
+	n += m
+	if spliced {
+		d.path = MethodSplice
+	}
+	if err == nil && !d.t.ended {
+		d.path = MethodBuffered
+		m, err = rl.buffered(&d.e, &d.t)
+		n += m
+	}
+	return n, err
+}
+
+// finish ends the direction: the half-close or the relay's end, then the
+// report.
+//
+//go:noinline
+func (d *dirState) finish(rl *relay, aToB bool, n int64, err error) int64 {
 	rep := RelayReport{AToB: aToB}
-	idx := 0
-	if !aToB {
-		idx = 1
+	idx := 1
+	if aToB {
+		idx = 0
 	}
 	if err != nil && rl.stopped[idx].Load() && errors.Is(err, net.ErrClosed) {
 		err = nil // CloseOnEOF closed this direction's source: a clean end
@@ -369,19 +436,19 @@ func (rl *relay) direction(aToB bool) int64 {
 			rep.Err = err
 			rl.end(err)
 		}
-	} else if !closeWrite(e.dst) {
-		rep.HalfClose = fmt.Errorf("zerocopy: Relay: conn %s (%T) has no CloseWrite, directly or through NetConn: its peer sees the EOF only when the relay ends: %w", e.dstName, e.dst, ErrUnsupported)
+	} else if !closeWrite(d.e.dst) {
+		rep.HalfClose = fmt.Errorf("zerocopy: Relay: conn %s (%T) has no CloseWrite, directly or through NetConn: its peer sees the EOF only when the relay ends: %w", d.e.dstName(), d.e.dst, ErrUnsupported)
 	}
 	if err == nil && rl.r.CloseOnEOF {
 		// Stop the other direction: it reads from this one's destination.
 		// It delivers what it has taken, then ends cleanly.
 		rl.stopped[1-idx].Store(true)
-		_ = e.dst.Close()
+		_ = d.e.dst.Close()
 	}
 	if rl.r.Observe != nil {
-		rep.Report = t.report()
+		rep.Report = d.t.report()
 		if rep.Bytes == 0 {
-			rep.Method = path // nothing moved: the path it was on, ready to
+			rep.Method = d.path // nothing moved: the path it was on, ready to
 		}
 		rl.r.Observe(rep)
 	}
@@ -390,7 +457,7 @@ func (rl *relay) direction(aToB bool) int64 {
 
 // writePrefix writes the bytes WithReader held for the source (outermost
 // first) to the destination and TeeAToB, exactly once.
-func (rl *relay) writePrefix(e relayEnd, t *tally) (written int64, err error) {
+func (rl *relay) writePrefix(e *relayEnd, t *tally) (written int64, err error) {
 	if len(e.prefix) == 0 {
 		return 0, nil
 	}
@@ -411,7 +478,7 @@ func (rl *relay) writePrefix(e relayEnd, t *tally) (written int64, err error) {
 // Its count is the destination's.
 type relayWriter struct {
 	rl *relay
-	e  relayEnd
+	e  *relayEnd
 }
 
 func (w *relayWriter) Write(p []byte) (int, error) {
@@ -457,7 +524,7 @@ func (r *Relayer) bufferSize() int {
 // that comes back shorter than the small buffer gives it back. It returns
 // the bytes the destination accepted: a failing TeeAToB ends the copy with
 // its error, but the count stays the destination's.
-func (rl *relay) buffered(e relayEnd, t *tally) (written int64, err error) {
+func (rl *relay) buffered(e *relayEnd, t *tally) (written int64, err error) {
 	size := rl.r.bufferSize()
 	small := make([]byte, min(size, relaySmallBuffer))
 	var big *[]byte

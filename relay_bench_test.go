@@ -2,12 +2,14 @@ package zerocopy_test
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"runtime"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,10 +54,14 @@ func handRelay(a, b net.Conn, cp func(io.Writer, io.Reader) (int64, error)) (aTo
 	go func() {
 		defer close(done)
 		aToB, errAB = cp(b, a)
-		_ = b.(interface{ CloseWrite() error }).CloseWrite()
+		if cw, ok := b.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		}
 	}()
 	bToA, err = cp(a, b)
-	_ = a.(interface{ CloseWrite() error }).CloseWrite()
+	if cw, ok := a.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
 	<-done
 	_ = a.Close()
 	_ = b.Close()
@@ -96,11 +102,16 @@ func startRelayed(relay relayFunc, a, b net.Conn) *relayed {
 	return r
 }
 
-// end half-closes both peers and checks that the relay ended cleanly with
-// the counts expected.
+// end half-closes both peers (closes them, where they cannot half-close)
+// and checks that the relay ended cleanly with the counts expected.
 func (r *relayed) end(b *testing.B, wantAB, wantBA int64) {
-	_ = r.client.(*net.TCPConn).CloseWrite()
-	_ = r.server.(*net.TCPConn).CloseWrite()
+	for _, c := range []net.Conn{r.client, r.server} {
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		} else {
+			_ = c.Close()
+		}
+	}
 	<-r.done
 	_ = r.client.Close()
 	_ = r.server.Close()
@@ -176,11 +187,14 @@ func BenchmarkRelayPingPong(b *testing.B) {
 	}
 }
 
-// BenchmarkRelayIdle: one op sets up -relay.idle relays between loopback
-// TCP connections, moves one byte each way through each, and measures what
-// the relays cost while they all wait for data, against the same
-// connections before any relay started:
+// BenchmarkRelayIdle: one op sets up -relay.idle relays of one pair kind,
+// moves one byte each way through each, and measures what the relays cost
+// while they all wait for data, against the same connections before any
+// relay started (TLS handshakes done):
 //
+//   - pair kinds: tcp (client <-> a, b <-> server: loopback TCP), tls (a is
+//     a *tls.Conn over TCP: the a side cannot splice), nofd (net.Pipe
+//     conns: no descriptor anywhere)
 //   - goroutines/relay
 //   - extra-fds/relay: descriptors beyond the 4 conns (Linux, /proc/self/fd,
 //     after the splice pool's idle pipes, the process's and not any relay's,
@@ -194,53 +208,78 @@ func BenchmarkRelayPingPong(b *testing.B) {
 //     system-wide: whatever else runs on the machine adds noise to it.
 //
 // Then every relay is ended by half-closes and must report 1 byte each way.
+// The BENCHMARKS.md figures: BENCH=RelayIdle ARGS=-relay.idle=2000
+// BENCHTIME=1x scripts/relay-bench.sh 5.
 func BenchmarkRelayIdle(b *testing.B) {
 	n := *relayIdleN
 	if n <= 0 {
 		b.Fatalf("-relay.idle=%d: want a positive count", n)
 	}
-	for _, c := range relayContenders() {
-		// Descriptors per relay: 4 conns, and the io.Copy relay's 2 pipes
-		// (the stdlib's splice holds one per direction while it waits).
-		per := 4
-		if c.name == "io.Copy" {
-			per = 8
-		}
-		m := n
-		if limit := fdLimit(per*n + 512); per*m+512 > limit {
-			m = (limit - 512) / per
-			b.Logf("%s: %d relays need %d descriptors; the limit is %d and cannot be raised: measuring %d", c.name, n, per*n+512, limit, m)
-		}
-		if m <= 0 {
-			b.Skipf("%s: too few descriptors for one relay", c.name)
-		}
-		b.Run(fmt.Sprintf("%s/n=%d", c.name, m), func(b *testing.B) {
-			n := m
-			b.ReportAllocs()
-			var sum idleCostPer
-			for range b.N {
-				c := idleCost(b, c.relay, n)
-				sum.goroutines += c.goroutines
-				sum.fds += c.fds
-				sum.pipes += c.pipes
-				sum.heap += c.heap
-				sum.stack += c.stack
-				sum.slab += c.slab
+	for _, pair := range []string{"tcp", "tls", "nofd"} {
+		for _, c := range relayContenders() {
+			// Descriptors per relay: 4 conns, and the io.Copy relay's 2 pipes
+			// (the stdlib's splice holds one per direction while it waits).
+			per := 4
+			if c.name == "io.Copy" && pair == "tcp" {
+				per = 8
 			}
-			ops := float64(b.N)
-			b.ReportMetric(sum.goroutines/ops, "goroutines/relay")
-			if sum.fds >= 0 {
-				b.ReportMetric(sum.fds/ops, "extra-fds/relay")
-				b.ReportMetric(sum.pipes/ops, "pipe-fds/relay")
+			if pair == "nofd" {
+				per = 0
 			}
-			b.ReportMetric((sum.heap+sum.stack)/ops, "mem-B/relay")
-			b.ReportMetric(sum.heap/ops, "heap-B/relay")
-			b.ReportMetric(sum.stack/ops, "stack-B/relay")
-			if sum.slab != 0 {
-				b.ReportMetric(sum.slab/ops, "slab-B/relay")
+			m := n
+			if limit := fdLimit(per*n + 512); per*m+512 > limit {
+				m = (limit - 512) / per
+				b.Logf("%s: %d relays need %d descriptors; the limit is %d and cannot be raised: measuring %d", c.name, n, per*n+512, limit, m)
 			}
-		})
+			if m <= 0 {
+				b.Skipf("%s: too few descriptors for one relay", c.name)
+			}
+			b.Run(fmt.Sprintf("%s/%s/n=%d", pair, c.name, m), func(b *testing.B) {
+				n := m
+				b.ReportAllocs()
+				var sum idleCostPer
+				for range b.N {
+					c := idleCost(b, c.relay, pair, n)
+					sum.goroutines += c.goroutines
+					sum.fds += c.fds
+					sum.pipes += c.pipes
+					sum.heap += c.heap
+					sum.stack += c.stack
+					sum.slab += c.slab
+				}
+				ops := float64(b.N)
+				b.ReportMetric(sum.goroutines/ops, "goroutines/relay")
+				if sum.fds >= 0 {
+					b.ReportMetric(sum.fds/ops, "extra-fds/relay")
+					b.ReportMetric(sum.pipes/ops, "pipe-fds/relay")
+				}
+				b.ReportMetric((sum.heap+sum.stack)/ops, "mem-B/relay")
+				b.ReportMetric(sum.heap/ops, "heap-B/relay")
+				b.ReportMetric(sum.stack/ops, "stack-B/relay")
+				if sum.slab != 0 {
+					b.ReportMetric(sum.slab/ops, "slab-B/relay")
+				}
+			})
+		}
 	}
+}
+
+// warmGoroutines starts and ends n goroutines, so that the runtime's free
+// list holds their g structs: the relays measured next reuse them, whichever
+// contender runs first (the first would otherwise pay ~440 B per goroutine
+// that the others get for free).
+func warmGoroutines(n int) {
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-release
+		}()
+	}
+	close(release)
+	wg.Wait()
 }
 
 type idleSample struct {
@@ -264,8 +303,8 @@ type idleCostPer struct {
 	goroutines, fds, pipes, heap, stack, slab float64
 }
 
-// idleCost returns the per-relay cost of n idle relays.
-func idleCost(b *testing.B, relay relayFunc, n int) idleCostPer {
+// idleCost returns the per-relay cost of n idle relays of a pair kind.
+func idleCost(b *testing.B, relay relayFunc, pair string, n int) idleCostPer {
 	front, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -278,14 +317,38 @@ func idleCost(b *testing.B, relay relayFunc, n int) idleCostPer {
 		}
 	}
 	defer back.Close()
+	var srvTLS, cliTLS *tls.Config
+	if pair == "tls" {
+		srvTLS, cliTLS = tlsConfigs(b)
+	}
 	rs := make([]*relayed, n)
 	as := make([]net.Conn, n)
 	bs := make([]net.Conn, n)
 	for i := range rs {
 		rs[i] = &relayed{}
-		rs[i].client, as[i] = dialPair(b, front)
+		switch pair {
+		case "nofd":
+			rs[i].client, as[i] = net.Pipe()
+			bs[i], rs[i].server = net.Pipe()
+			continue
+		case "tls":
+			c, a := dialPair(b, front)
+			tc, ta := tls.Client(c, cliTLS), tls.Server(a, srvTLS)
+			hs := make(chan error, 1)
+			go func() { hs <- ta.Handshake() }()
+			if err := tc.Handshake(); err != nil {
+				b.Fatal(err)
+			}
+			if err := <-hs; err != nil {
+				b.Fatal(err)
+			}
+			rs[i].client, as[i] = tc, ta
+		default:
+			rs[i].client, as[i] = dialPair(b, front)
+		}
 		bs[i], rs[i].server = dialPair(b, back)
 	}
+	warmGoroutines(2 * n)
 	before := sampleIdle()
 	for i, r := range rs {
 		s := startRelayed(relay, as[i], bs[i])
@@ -330,4 +393,97 @@ func idleCost(b *testing.B, relay relayFunc, n int) idleCostPer {
 		b.Logf("%d pipes of the zerocopy pool held by %d idle relays", held, n)
 	}
 	return c
+}
+
+// BenchmarkRelayBuffered: one op streams 32 MiB one way through a relay
+// direction that cannot splice, for choosing Relayer.BufferSize's default
+// (BENCHMARKS.md, "Relay: idle memory"): into a *tls.Conn (tcp-to-tls: the
+// relay reads TCP and writes TLS records), out of one (tls-to-tcp), and
+// between net.Pipe conns (nofd). Contenders: Relay with BufferSize 16, 32,
+// 64 and 256 KiB, and the io.Copy relay (its 32 KiB buffer). MB/s is the
+// stream's rate.
+func BenchmarkRelayBuffered(b *testing.B) {
+	const size = 32 << 20
+	data := make([]byte, 1<<20)
+	for _, pair := range []string{"tcp-to-tls", "tls-to-tcp", "nofd"} {
+		contenders := []struct {
+			name  string
+			relay relayFunc
+		}{
+			{"io.Copy", func(_ context.Context, a, b net.Conn) (int64, int64, error) { return handRelay(a, b, io.Copy) }},
+		}
+		for _, kb := range []int{16, 32, 64, 256} {
+			r := zerocopy.Relayer{BufferSize: kb << 10}
+			contenders = append(contenders, struct {
+				name  string
+				relay relayFunc
+			}{fmt.Sprintf("Relay-%dKiB", kb), r.Relay})
+		}
+		for _, c := range contenders {
+			b.Run(pair+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(size)
+				for range b.N {
+					b.StopTimer()
+					client, a, bb, server := bufferedPair(b, pair)
+					r := startRelayed(c.relay, a, bb)
+					r.client, r.server = client, server
+					src, dst := client, server // tcp-to-tls: server is the TLS end
+					got := make(chan int64, 1)
+					go func() {
+						// Exactly size bytes: a net.Pipe cannot pass an EOF on.
+						n, _ := io.CopyN(io.Discard, dst, size)
+						got <- n
+					}()
+					b.StartTimer()
+					for sent := 0; sent < size; sent += len(data) {
+						if _, err := src.Write(data); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if n := <-got; n != size {
+						b.Fatalf("got %d bytes, want %d", n, size)
+					}
+					b.StopTimer()
+					_ = client.Close()
+					_ = server.Close()
+					<-r.done
+				}
+			})
+		}
+	}
+}
+
+// bufferedPair returns client <-> a and b <-> server for a pair kind of
+// BenchmarkRelayBuffered, TLS handshakes done.
+func bufferedPair(b *testing.B, pair string) (client, a, bb, server net.Conn) {
+	if pair == "nofd" {
+		client, a = net.Pipe()
+		bb, server = net.Pipe()
+		return
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	client, a = dialPair(b, ln)
+	bb, server = dialPair(b, ln)
+	srvTLS, cliTLS := tlsConfigs(b)
+	var tc, ts *tls.Conn
+	if pair == "tls-to-tcp" {
+		tc, ts = tls.Client(client, cliTLS), tls.Server(a, srvTLS)
+		client, a = tc, ts
+	} else { // tcp-to-tls: b is the TLS side
+		tc, ts = tls.Client(bb, cliTLS), tls.Server(server, srvTLS)
+		bb, server = tc, ts
+	}
+	hs := make(chan error, 1)
+	go func() { hs <- ts.Handshake() }()
+	if err := tc.Handshake(); err != nil {
+		b.Fatal(err)
+	}
+	if err := <-hs; err != nil {
+		b.Fatal(err)
+	}
+	return client, a, bb, server
 }

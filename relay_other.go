@@ -4,7 +4,10 @@ package zerocopy
 
 import "sync/atomic"
 
+// spliceState: no splice here.
+type spliceState struct{}
+
 // relaySplice has no fast path here: the buffered path moves every byte.
-func relaySplice(e relayEnd, progress *atomic.Int64, t *tally) (n int64, spliced bool, err error) {
+func relaySplice(d *dirState, progress *atomic.Int64) (n int64, spliced bool, err error) {
 	return 0, false, nil
 }
