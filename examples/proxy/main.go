@@ -20,6 +20,10 @@
 // a reset (RST), never a FIN: a peer never takes a cut stream for a
 // complete one. An idle connection holds no pipe. Each connection logs its
 // bytes and the method that moved them, per direction.
+//
+// SIGINT or SIGTERM shuts the proxy down gracefully: it stops accepting,
+// lets the connections in flight finish for -grace (default 10s), then
+// cuts the rest (with a reset) and exits. A second signal exits at once.
 package main
 
 import (
@@ -31,6 +35,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"os/signal"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -45,14 +50,16 @@ func main() {
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
 	idle := flag.Duration("idle", 0, "cut a connection after this long in which neither side took or gave a byte (0: never)")
 	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy (Relay), io.Copy, or plain (32 KiB buffer)")
+	grace := flag.Duration("grace", 10*time.Second, "on SIGINT or SIGTERM, how long connections in flight may go on before they are cut")
 	flag.Usage = func() {
-		fmt.Fprint(flag.CommandLine.Output(), `usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]
+		fmt.Fprint(flag.CommandLine.Output(), `usage: proxy -upstream HOST:PORT [-listen HOST:PORT] [-idle DURATION] [-grace DURATION] [-record FILE (writes FILE.1, FILE.2, ... one per connection)] [-copy zerocopy|io.Copy|plain]
 
 proxy accepts TCP connections on -listen and relays each to -upstream with
 zerocopy.Relay: both directions spliced socket to socket, a half-close
 passed on, an optional idle timeout, and with -record a copy of what each
 client sends, made with tee(2). It logs each connection's bytes and the
-method that moved them.
+method that moved them. SIGINT or SIGTERM stops it gracefully: no new
+connections, -grace for the ones in flight, then a cut.
 
 `)
 		flag.PrintDefaults()
@@ -83,7 +90,23 @@ method that moved them.
 		log.Fatalf("-copy %q: want zerocopy, io.Copy or plain", *copier)
 	}
 	p.Log.Printf("proxying %s -> %s", ln.Addr(), *upstream)
-	log.Fatal(p.Serve(ln))
+	// Graceful shutdown: on the first signal, stop accepting and give the
+	// connections in flight -grace; a second signal kills the process (the
+	// default action, once stop has run).
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig.Done()
+		stop()
+		p.Log.Printf("shutting down: no new connections; %v for the ones in flight", *grace)
+		ctx, cancel := context.WithTimeout(context.Background(), *grace)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			p.Log.Printf("shutdown: %v: the connections left were cut", err)
+		}
+	}()
+	if err := p.Serve(ln); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // Proxy forwards every connection accepted on a listener to Upstream.
@@ -96,6 +119,52 @@ type Proxy struct {
 	conns atomic.Int64
 	wg    sync.WaitGroup
 	copy  func(dst io.Writer, src io.Reader) (int64, string, error) // nil: zerocopy.Copy
+
+	mu     sync.Mutex
+	lns    map[net.Listener]bool
+	down   bool               // Shutdown was called
+	ctx    context.Context    // the relays' context: cancelled when Shutdown's grace runs out
+	cancel context.CancelFunc //
+}
+
+// relayContext is the context every relay runs under. It is the proxy's
+// own, not tied to any request: a relay lives as long as its connection,
+// until Shutdown cuts it.
+func (p *Proxy) relayContext() context.Context {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ctx == nil {
+		p.ctx, p.cancel = context.WithCancel(context.Background())
+	}
+	return p.ctx
+}
+
+// Shutdown stops the proxy gracefully, as http.Server.Shutdown does: it
+// closes the listeners (Serve returns once the connections are done), then
+// waits for the connections in flight until ctx is done, then cuts the
+// rest (each is reset) and waits for them. It returns ctx's error if it had
+// to cut.
+func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.relayContext() // makes p.cancel
+	p.mu.Lock()
+	p.down = true
+	for ln := range p.lns {
+		_ = ln.Close()
+	}
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	p.cancel()
+	<-done
+	return ctx.Err()
 }
 
 // Serve accepts until ln is closed, then waits for the open connections.
@@ -106,6 +175,23 @@ type Proxy struct {
 // does not stop it: it logs, waits (5 ms, doubling up to 1 s, as net/http's
 // Server does) and accepts again, so the connections in flight go on.
 func (p *Proxy) Serve(ln net.Listener) error {
+	p.mu.Lock()
+	if p.down {
+		p.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	if p.lns == nil {
+		p.lns = map[net.Listener]bool{}
+	}
+	p.lns[ln] = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.lns, ln)
+		p.mu.Unlock()
+	}()
+	ctx := p.relayContext()
 	defer p.wg.Wait()
 	var delay time.Duration
 	for {
@@ -126,7 +212,7 @@ func (p *Proxy) Serve(ln net.Listener) error {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			p.handle(c, p.conns.Add(1))
+			p.handle(ctx, c, p.conns.Add(1))
 		}()
 	}
 }
@@ -149,7 +235,7 @@ type Stats struct {
 	Err                  error
 }
 
-func (p *Proxy) handle(client net.Conn, id int64) Stats {
+func (p *Proxy) handle(ctx context.Context, client net.Conn, id int64) Stats {
 	var st Stats
 	var rec *os.File
 	if p.Record != "" && p.copy == nil {
@@ -169,9 +255,9 @@ func (p *Proxy) handle(client net.Conn, id int64) Stats {
 		return st
 	}
 	if p.copy != nil {
-		st = p.handCopied(client, up)
+		st = p.handCopied(ctx, client, up)
 	} else {
-		st = p.relay(client, up, rec)
+		st = p.relay(ctx, client, up, rec)
 	}
 	p.Log.Printf("conn %d: client->upstream %s, upstream->client %s%s",
 		id, moved(st.Up, st.UpMethod), moved(st.Down, st.DownMethod), errNote(st.Err))
@@ -180,7 +266,7 @@ func (p *Proxy) handle(client net.Conn, id int64) Stats {
 
 // relay runs zerocopy.Relay between the client and upstream. Relay closes
 // both conns.
-func (p *Proxy) relay(client, up net.Conn, rec *os.File) Stats {
+func (p *Proxy) relay(ctx context.Context, client, up net.Conn, rec *os.File) Stats {
 	var st Stats
 	var mu sync.Mutex
 	r := zerocopy.Relayer{IdleTimeout: p.Idle, Observe: func(rep zerocopy.RelayReport) {
@@ -195,7 +281,7 @@ func (p *Proxy) relay(client, up net.Conn, rec *os.File) Stats {
 	if rec != nil {
 		r.TeeAToB = rec
 	}
-	up2, down, err := r.Relay(context.Background(), client, up)
+	up2, down, err := r.Relay(ctx, client, up)
 	mu.Lock()
 	defer mu.Unlock()
 	st.Up, st.Down, st.Err = up2, down, err
@@ -208,9 +294,11 @@ func (p *Proxy) relay(client, up net.Conn, rec *os.File) Stats {
 // handCopied is the relay Go programs write by hand (two goroutines, a
 // copy each way, CloseWrite on EOF), kept for -copy io.Copy and plain
 // comparisons.
-func (p *Proxy) handCopied(client, up net.Conn) Stats {
+func (p *Proxy) handCopied(ctx context.Context, client, up net.Conn) Stats {
 	defer client.Close()
 	defer up.Close()
+	stop := context.AfterFunc(ctx, func() { reset(client); reset(up) }) // Shutdown's cut
+	defer stop()
 	var st Stats
 	var upErr, downErr error
 	var wg sync.WaitGroup
