@@ -57,16 +57,20 @@
 //	serve a file over HTTP (Range, ETag, HEAD)       zerocopy.ServeContent
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
 //	proxy two conns both ways (half-close, idle)     zerocopy.Relay, zerocopy.Relayer
+//	relay a conn a parser already read from          zerocopy.WithReader
 //	socket to socket, tee a stream, vmsplice         splice
 //	random access to a file as a []byte              mmap
 //	stream huge files without evicting the cache     directio, Copier.DirectIOThreshold
 //
 // # Caveats
 //
-//   - Relay takes the two conns over: it owns their deadlines while it
-//     runs and closes both before it returns. A relay waiting for data
-//     holds no pipe; one with bytes in flight holds one pipe (two
-//     descriptors) per direction.
+//   - Relay takes the two conns over and closes both before it returns; a
+//     relay cut by an error, ctx or the idle timeout resets them (RST).
+//     It sets no deadline: one the caller sets ends it. A relay waiting
+//     for data holds no pipe; one with bytes in flight holds one pipe (two
+//     descriptors) per direction. A conn wrapper that embeds a net.Conn
+//     hides the descriptor: pass the conn beneath, with WithReader for
+//     bytes the wrapper already read.
 //   - By reference: sendfile and splice pass page-cache pages, not copies.
 //     Bytes of a file overwritten after SendFile returned but before the
 //     receiver read them can arrive as the new bytes. Do not rewrite a file
