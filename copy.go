@@ -44,12 +44,14 @@ type Copier struct {
 	// /proc/self/fd with O_DIRECT (on Windows the source with ReOpenFile and
 	// FILE_FLAG_NO_BUFFERING; descriptors of its own: the caller's flags
 	// are untouched). Where the source refuses (a filesystem without
-	// O_DIRECT, another platform) the usual path runs and Report.Fallback
-	// says why. Where the destination refuses, or is O_APPEND (a reopened
-	// descriptor would not append), it is written through the page cache
-	// and what was written is dropped from it behind the writes
-	// (sync_file_range, POSIX_FADV_DONTNEED); Report.Fallback says why and
-	// the copy goes on.
+	// O_DIRECT; darwin and freebsd, which have no direct reopen) the usual
+	// path runs and Report.Fallback says why. Where the destination
+	// refuses, or is O_APPEND (a reopened descriptor would not append), it
+	// is written through the page cache and what was written is dropped
+	// from it behind the writes (sync_file_range, POSIX_FADV_DONTNEED);
+	// Report.Fallback says why and the copy goes on. On Windows the
+	// destination is written through the system cache, which has no
+	// drop-behind.
 	DirectIOThreshold int64
 
 	// Progress, if set, is called with the bytes that have reached the

@@ -46,8 +46,14 @@
 // fstat reports as a regular file of non-zero size: *os.File, an
 // *io.SectionReader over one, an *io.LimitedReader around either. A
 // datagram socket is never streamed to or spliced from, and an O_APPEND
-// file never gets a kernel path. Under the purego build tag and on other
-// platforms every pair takes the buffered path.
+// file never gets a kernel path. On other platforms a pair of the standard
+// library's own types that has a fast path there (sendfile on darwin and
+// freebsd, copy_file_range on freebsd, TransmitFile on Windows server
+// editions) is handed to the standard library (MethodStdlib); on Windows
+// server editions a file read at explicit offsets (SendFile, a
+// SectionReader) into a *net.TCPConn runs TransmitFile at the offset
+// (MethodTransmitFile); every other pair takes the buffered path. Under
+// the purego build tag every pair takes the buffered path.
 //
 // # Which package for which job
 //
@@ -56,11 +62,12 @@
 //	serve byte ranges of one shared file             zerocopy.SendFile
 //	serve a file over HTTP (Range, ETag, HEAD)       zerocopy.ServeContent
 //	see which path ran, tune the fallback buffer     zerocopy.Copier
+//	cancel a copy, show its progress                 Copier's methods (a context), Copier.Progress
 //	proxy two conns both ways (half-close, idle)     zerocopy.Relay, zerocopy.Relayer
 //	relay a conn a parser already read from          zerocopy.WithReader
 //	socket to socket, tee a stream, vmsplice         splice
 //	random access to a file as a []byte              mmap
-//	stream huge files without evicting the cache     directio, Copier.DirectIOThreshold
+//	copy huge files without evicting the cache       Copier.DirectIOThreshold (both ends), directio
 //
 // # Caveats
 //
@@ -83,9 +90,9 @@
 //     no descriptor of its own, and only with a stand-in of this package
 //     for the other side (see Copy). Progress counts bytes a wrapper takes
 //     through its own buffer when it takes them, before it writes them.
-//   - CopyContext wakes waits by setting past deadlines on src and dst; if
-//     the context ended during the call those deadlines are cleared on
-//     return, replacing any the caller had set.
+//   - A Copier method whose context ends wakes its waits by setting past
+//     deadlines on src and dst; those deadlines are then cleared on return,
+//     replacing any the caller had set.
 //   - Off Linux only the stdlib's own pairs get a fast path (MethodStdlib,
 //     see the README's Platforms section), and on Windows server editions
 //     SendFile into a *net.TCPConn runs TransmitFile at the offset
