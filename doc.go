@@ -55,6 +55,14 @@
 // (MethodTransmitFile); every other pair takes the buffered path. Under
 // the purego build tag every pair takes the buffered path.
 //
+// When a fast path stops part-way (EINVAL, EXDEV, EOPNOTSUPP, ENOSYS, EPERM
+// or EIO before any byte, or a 0 before the end of the file), the next path
+// resumes at the exact next byte, and the count includes every byte that
+// moved: into an O_DIRECT file with an unaligned tail, io.Copy returns 0
+// with 1 MiB on disk, Copy returns 1048576 and the EINVAL. No pipe to be
+// had for splice (pipe2 failing with EMFILE under a descriptor limit, or
+// EPERM under seccomp) means the buffered path, never a failed transfer.
+//
 // # Which package for which job
 //
 //	job                                              use
@@ -118,6 +126,9 @@
 //     with io.Copy: the buffer was read but not all of it written. The
 //     count returned is exact. The fast paths leave the offset exactly
 //     after the bytes that arrived.
+//   - Copy(f, f), one file at one offset on both sides, reads and writes
+//     in turn, as io.Copy does: the file doubles (Report.Fallback says why
+//     no fast path ran).
 //   - A file growing while Copy runs is copied until the kernel reports EOF
 //     at the size fstat then gives; bytes appended after that are not.
 //   - Deadlines are checked when a descriptor has to wait, as the stdlib
