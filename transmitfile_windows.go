@@ -54,7 +54,7 @@ func (k *call) kernel(dst io.Writer, s *source) (int64, bool, error) { return k.
 // the same byte, and the tally says why where the pair could have used it.
 // Once it has started the range is its to finish: n is every byte sent,
 // and a short n with a nil error means the file ended.
-func (k *call) transmitFile(dst io.Writer, s *source) (n int64, handled bool, err error) {
+func (k *call) transmitFile(dst io.Writer, s *source) (int64, bool, error) {
 	tc, ok := dst.(*net.TCPConn)
 	f := s.file()
 	if !ok || tc == nil || f == nil || !s.at {
@@ -77,62 +77,82 @@ func (k *call) transmitFile(dst io.Writer, s *source) (n int64, handled bool, er
 	if err := k.prog.check(); err != nil {
 		return 0, true, err
 	}
-	most := int64(transmitChunk)
+	tx := transmission{k: k, f: f, file: file, off: s.off, want: s.remain, most: transmitChunk}
 	if k.prog != nil {
-		most = int64(progressChunk) // progress and cancellation between calls
+		tx.most = int64(progressChunk) // progress and cancellation between calls
 	}
 	// A deadline passed or the connection closed: a zero-length Write
 	// says so (net's own error), and costs nothing otherwise.
-	check := func() error { _, err := tc.Write(nil); return err }
-	off, want := s.off, s.remain // want: noLimit to the end of the file
-	var terr error
-	refused := false
-	cerr := rc.Control(func(fd uintptr) {
-		sock := syscall.Handle(fd)
-		end, serr := fileSize(f)
-		for serr == nil && n < want {
-			left := end - (off + n)
-			if left <= 0 {
-				// The size read before is reached: the file may have
-				// grown since.
-				if end, serr = fileSize(f); serr == nil && off+n >= end {
-					return
-				}
-				continue
-			}
-			left = min(left, want-n, most)
-			c, err := sys.Transmit(sock, file, off+n, uint32(left), check)
-			n += int64(c)
-			if err != nil {
-				if n == 0 && refusedTransmit(err) {
-					refused = true
-					k.t.note(os.NewSyscallError("TransmitFile", err))
-					return
-				}
-				terr = wrapTransmitErr(err)
-				return
-			}
-			if c == 0 {
-				return // the file ended under the call
-			}
-			if err := k.prog.add(int64(c)); err != nil {
-				terr = err
-				return
-			}
-		}
-		terr = serr
-	})
-	if cerr != nil || refused {
+	tx.check = func() error { _, err := tc.Write(nil); return err }
+	cerr := rc.Control(func(fd uintptr) { tx.run(syscall.Handle(fd)) })
+	if cerr != nil || tx.refused {
 		// Control fails only before the call (a closed connection: the
 		// next tries report it in net's words).
 		return 0, false, nil
 	}
-	s.skip(n)
-	k.t.add(MethodTransmitFile, n)
-	if terr == nil {
+	s.skip(tx.n)
+	k.t.add(MethodTransmitFile, tx.n)
+	if tx.err == nil {
 		k.t.finish(MethodTransmitFile)
 	}
-	return n, true, terr
+	return tx.n, true, tx.err
+}
+
+// transmission is one transmitFile: the range of f (through its own
+// handle file) from off, want bytes (noLimit: to the end of the file), at
+// most most per call.
+type transmission struct {
+	k       *call
+	f       *os.File
+	file    syscall.Handle
+	off     int64
+	want    int64
+	most    int64
+	check   func() error
+	n       int64 // bytes sent
+	err     error
+	refused bool // TransmitFile refused the pair before sending anything
+}
+
+// run sends the range on sock, in calls of at most most bytes, until it is
+// sent, the file ends, or an error stops it.
+func (tx *transmission) run(sock syscall.Handle) {
+	end, err := fileSize(tx.f)
+	for err == nil && tx.n < tx.want {
+		left := end - (tx.off + tx.n)
+		if left <= 0 {
+			// The size read before is reached: the file may have grown
+			// since.
+			if end, err = fileSize(tx.f); err == nil && tx.off+tx.n >= end {
+				return
+			}
+			continue
+		}
+		var done bool
+		if done, err = tx.send(sock, min(left, tx.want-tx.n, tx.most)); done {
+			break
+		}
+	}
+	tx.err = err
+}
+
+// send makes one TransmitFile call of n bytes. done reports that the range
+// ends here: refused (nothing sent), an error, or the file ended under the
+// call.
+func (tx *transmission) send(sock syscall.Handle, n int64) (done bool, err error) {
+	c, err := sys.Transmit(sock, tx.file, tx.off+tx.n, uint32(n), tx.check)
+	tx.n += int64(c)
+	switch {
+	case err != nil && tx.n == 0 && refusedTransmit(err):
+		tx.refused = true
+		tx.k.t.note(os.NewSyscallError("TransmitFile", err))
+		return true, nil
+	case err != nil:
+		return true, wrapTransmitErr(err)
+	case c == 0:
+		return true, nil // the file ended under the call
+	}
+	return false, tx.k.prog.add(int64(c))
 }
 
 // reopenForTransmit opens f's file again, read-only with sequential-scan
