@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,7 +56,7 @@ func TestPipe2UnderRlimit(t *testing.T) {
 	}
 	bin, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "-test.run=^TestPipe2UnderRlimit$")
+	cmd := testutil.Command(t, bin, "-test.run=^TestPipe2UnderRlimit$")
 	cmd.Env = append(os.Environ(), "ZC_RLIMIT_CHILD=1", "ZC_OUT="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)

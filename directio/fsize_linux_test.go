@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -31,7 +30,7 @@ func TestWriterFileSizeLimit(t *testing.T) {
 		fsizeChild(t)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWriterFileSizeLimit$", "-test.v", "-test.count=1")
+	cmd := testutil.Command(t, os.Args[0], "-test.run=^TestWriterFileSizeLimit$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), fsizeEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))

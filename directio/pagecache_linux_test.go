@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -62,7 +61,7 @@ func TestPageCacheSurvives(t *testing.T) {
 	for _, mode := range []string{"sendfile", "direct"} {
 		testutil.Evict(t, hot)
 		testutil.Evict(t, big)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestPageCacheSurvives$", "-test.v")
+		cmd := testutil.Command(t, os.Args[0], "-test.run=^TestPageCacheSurvives$", "-test.v")
 		cmd.Env = append(os.Environ(), "ZEROCOPY_PC_MODE="+mode, "ZEROCOPY_PC_HOT="+hot, "ZEROCOPY_PC_BIG="+big, "ZEROCOPY_PC_CGROUP="+cg)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))

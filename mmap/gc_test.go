@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -30,7 +29,7 @@ func TestBytesOutlivesMapping(t *testing.T) {
 		gcChild(t, dir)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBytesOutlivesMapping$", "-test.v", "-test.count=1")
+	cmd := testutil.Command(t, os.Args[0], "-test.run=^TestBytesOutlivesMapping$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), gcEnv+"="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the child died:\n%s", out)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/zerocopy-go/zerocopy/internal/testutil"
 	"github.com/zerocopy-go/zerocopy/mmap"
 )
 
@@ -41,7 +41,7 @@ func TestLockOverLimit(t *testing.T) {
 	// Copy the test binary where nobody can run it.
 	bin := filepath.Join(dir, "mmap.test")
 	copyFile(t, os.Args[0], bin)
-	cmd := exec.Command(bin, "-test.run=^TestLockOverLimit$", "-test.v")
+	cmd := testutil.Command(t, bin, "-test.run=^TestLockOverLimit$", "-test.v")
 	cmd.Env = append(os.Environ(), lockEnv+"="+path)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()

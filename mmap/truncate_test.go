@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -149,7 +148,7 @@ func TestTruncatedInChild(t *testing.T) {
 		return // the child's work is done in TestMain
 	}
 	for _, mode := range []string{"scenario", "bytes"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestTruncatedInChild$")
+		cmd := testutil.Command(t, os.Args[0], "-test.run=^TestTruncatedInChild$")
 		cmd.Env = append(os.Environ(), childEnv+"="+mode, "ZEROCOPY_MMAP_DIR="+t.TempDir())
 		out, err := cmd.CombinedOutput()
 		switch mode {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -97,7 +96,7 @@ func TestUnprivileged(t *testing.T) {
 	in, err := os.ReadFile(os.Args[0])
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(bin, in, 0o755))
-	cmd := exec.Command(bin, "-test.run=^(TestSpliceMatrix|TestTee|TestVmspliceRoundTrip)$", "-test.short", "-test.v")
+	cmd := testutil.Command(t, bin, "-test.run=^(TestSpliceMatrix|TestTee|TestVmspliceRoundTrip)$", "-test.short", "-test.v")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "TMPDIR="+dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,11 @@ func mainChild() bool {
 func runMain(t *testing.T, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if emu := emulator(); emu != "" {
+		// The kernel cannot start a foreign binary by itself (without a
+		// binfmt_misc handler): start it through the same emulator.
+		cmd = exec.Command(emu, os.Args[0], "-test.run=^$")
+	}
 	cmd.Env = append(os.Environ(), mainArgs+"="+strings.Join(args, " "))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
@@ -61,6 +67,20 @@ func runMain(t *testing.T, args ...string) (string, int) {
 		t.Fatal(err)
 	}
 	return string(out), 0
+}
+
+// emulator returns the path of the user-mode emulator running this test
+// binary (GOARCH=s390x go test -exec qemu-s390x-static), or "" natively.
+// qemu answers /proc/self/exe with the guest binary; the kernel's own link
+// for the same process, /proc/PID/task/PID/exe, names the emulator.
+func emulator() string {
+	pid := strconv.Itoa(os.Getpid())
+	self, err := os.Readlink("/proc/self/exe")
+	task, terr := os.Readlink("/proc/" + pid + "/task/" + pid + "/exe")
+	if err != nil || terr != nil || self == task {
+		return ""
+	}
+	return task
 }
 
 // checkUsage holds what -h printed to the contract every example keeps:
