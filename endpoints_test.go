@@ -17,6 +17,9 @@ import (
 
 var matrixSizes = []int{0, 1, 4095, 4096, 4097, 64<<10 - 1, 64<<10 + 1, 1<<20 + 7, 16<<20 + 3}
 
+// matrixLong is where the sizes of matrixSizes need ZEROCOPY_LONG=1.
+const matrixLong = 2 << 20
+
 // srcKind makes a source holding data and checks its state afterwards.
 type srcKind struct {
 	name  string
@@ -205,7 +208,7 @@ func expectMethod(s srcKind, d dstKind, size int) zerocopy.Method {
 func TestCopyMatrix(t *testing.T) {
 	testutil.NoLeaks(t)
 	for _, size := range matrixSizes {
-		if testing.Short() && size > 2<<20 {
+		if size > matrixLong && !testutil.Long() {
 			continue
 		}
 		data := testutil.Data(uint64(size), size)

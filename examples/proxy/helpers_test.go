@@ -10,8 +10,6 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -137,25 +135,6 @@ func openFDs() []string {
 	defer d.Close()
 	names, _ := d.Readdirnames(-1)
 	return names
-}
-
-// goBuild builds this package's command into dir and returns its path, or
-// skips the test where no go command is in PATH (under Wine there is none).
-func goBuild(t testing.TB, dir, name string) string {
-	t.Helper()
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command to build %s with: %v", name, err)
-	}
-	bin := filepath.Join(dir, name)
-	if runtime.GOOS == "windows" {
-		bin += ".exe"
-	}
-	out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // fill fills b from c (ChaCha8.Read needs Go 1.23; the module supports 1.22).

@@ -250,11 +250,7 @@ func TestNothingMoved(t *testing.T) {
 
 // TestUsage: -record's help says it writes FILE.N.
 func TestUsage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	bin := goBuild(t, t.TempDir(), "proxy")
-	out, _ := exec.Command(bin, "-h").CombinedOutput()
+	out, _ := runMain(t, "-h")
 	mustContain(t, string(out), "FILE.N")
 	mustContain(t, string(out), "FILE.1")
 }
