@@ -218,7 +218,10 @@ func TestRelayCancelSilent(t *testing.T) {
 			<-ctx.Done()
 			at := time.Now()
 			r.wait(t)
-			require.Less(t, time.Since(at), 100*time.Millisecond, "returns promptly after cancellation")
+			// Prompt: the conns are closed at once, not at the next byte
+			// (none comes). The bound is loose: past a few milliseconds the
+			// time is the scheduler's, and on a loaded machine it is late.
+			require.Less(t, time.Since(at), 2*time.Second, "returns promptly after cancellation")
 			require.ErrorIs(t, r.err, ctx.Err())
 			require.NotContains(t, r.err.Error(), "use of closed")
 			// Both streams were cut before their sources ended: each peer
@@ -269,8 +272,12 @@ func TestRelayIdleTimeout(t *testing.T) {
 		require.NoError(t, err)
 		r.wait(t)
 		require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		// Never before the timeout (timers do not fire early). The
+		// documented 1.25 x IdleTimeout is counted in watch steps, which a
+		// loaded machine runs late: the upper bound catches a watch an
+		// order of magnitude late; closer than that is the scheduler's.
 		require.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond)
-		require.Less(t, time.Since(start), 600*time.Millisecond)
+		require.Less(t, time.Since(start), 3*time.Second)
 		require.Equal(t, int64(5), r.aToB)
 	})
 	t.Run("trickle keeps it alive", func(t *testing.T) {
