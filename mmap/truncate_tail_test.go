@@ -23,6 +23,7 @@ func TestTruncatedCountsFileBytes(t *testing.T) {
 	if !realMaps() {
 		t.Skip("the portable mapping is a copy: the file cannot shrink under it")
 	}
+	testutil.SkipUnlessFaultAddresses(t)
 	testutil.NoLeaks(t)
 	for _, sz := range []struct{ size, cut int64 }{{40963, 20487}, {3*65536 + 100, 65536 - 1000}} {
 		data := testutil.Data(uint64(sz.size), int(sz.size))

@@ -2,8 +2,10 @@ package testutil
 
 import (
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,3 +38,47 @@ func emulation() (emulator string, emulated bool) {
 	}
 	return "", false
 }
+
+// faultAddresses probes, once, whether a SIGBUS from a shared mapping past
+// its file's end reaches Go with its address (the panic value of
+// debug.SetPanicOnFault has an Addr method). It maps two pages of a
+// temporary file, shrinks the file to one and reads the second.
+var faultAddresses = sync.OnceValue(func() bool {
+	f, err := os.CreateTemp("", "zerocopy-fault-probe-")
+	if err != nil {
+		return true // cannot tell: let the tests run
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	page := os.Getpagesize()
+	if f.Truncate(int64(2*page)) != nil {
+		return true
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return true
+	}
+	var m []byte
+	if rc.Control(func(fd uintptr) { m, err = unix.Mmap(int(fd), 0, 2*page, unix.PROT_READ, unix.MAP_SHARED) }) != nil || err != nil {
+		return true
+	}
+	defer unix.Munmap(m)
+	if f.Truncate(int64(page)) != nil {
+		return true
+	}
+	return probeFault(m[page:])
+})
+
+// probeFault reads b[0], which must fault, and reports whether the fault
+// came with its address.
+func probeFault(b []byte) (addr bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		_, addr = recover().(interface{ Addr() uintptr })
+	}()
+	faultSink = b[0]
+	return false
+}
+
+var faultSink byte // keeps probeFault's load
