@@ -99,8 +99,12 @@ type progressRawConn struct {
 }
 
 // Write calls f once at the start and then once per writability event
-// (after the peer read something): each call renews the deadline.
+// (after the peer read something): each call renews the deadline. So does
+// Write itself, before net checks the deadline on entry: the caller comes
+// back after a write that moved bytes, maybe after a pause of its own (a
+// slow source, a busy machine), and the pause is not the peer's.
 func (rc progressRawConn) Write(f func(fd uintptr) bool) error {
+	rc.c.renew()
 	return rc.RawConn.Write(func(fd uintptr) bool {
 		rc.c.renew()
 		return f(fd)
