@@ -65,8 +65,14 @@ func FsType(fd int) (int64, error) {
 	if err := Fstatfs(fd, &st); err != nil {
 		return 0, err
 	}
-	return int64(st.Type), nil
+	return fsMagic(st.Type), nil
 }
+
+// fsMagic reads f_type as the 32-bit magic number it is on every
+// filesystem. Widened as it comes, an int32 field (386, arm, mips, ppc)
+// turns the magics with the top bit set negative: btrfs's 0x9123683e
+// became -0x6edc97c2 and matched no name.
+func fsMagic[T int32 | uint32 | int64](typ T) int64 { return int64(uint32(typ)) }
 
 // OpenFlags is open(2) with O_CLOEXEC added, retrying EINTR. directio
 // uses it to reopen a descriptor through /proc/self/fd and wrap the result
