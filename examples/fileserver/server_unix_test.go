@@ -162,14 +162,25 @@ func TestSlowReader(t *testing.T) {
 	t.Skipf("the machine paused this test's own client for %v (longest pauses of three runs) against a %v deadline: nothing tested", pauses, progress)
 }
 
-// slowRead fetches path through a 64 KiB receive buffer, 32 KiB per read
+// slowRead fetches path through a 64 KiB receive buffer and 1448-byte
+// segments, 32 KiB per read
 // with a 20 ms sleep between reads (at most 1.6 MB/s). pause is the
 // longest time the client spent between two reads, outside Read: its own
 // sleep and whatever the machine added.
 func slowRead(t *testing.T, addr, path string) (got []byte, el, pause time.Duration, err error) {
 	t.Helper()
 	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10) })
+		return c.Control(func(fd uintptr) {
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+			// Ethernet-sized segments. Loopback's are up to 64 KiB: a 64 KiB
+			// receive buffer then holds one or two, the drained buffer
+			// often advertises no window, and the server's TCP waits for
+			// its zero-window probes, backing off 200, 400, 800 ms: no
+			// writability, so no renewal, for more than a deadline while
+			// the client read everything it was sent (ss: persist timer,
+			// backoff 2, rwnd-limited 90% of the time).
+			_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, 1448)
+		})
 	}}
 	conn, err := d.Dial("tcp", addr)
 	check(t, err)
