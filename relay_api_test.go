@@ -169,6 +169,16 @@ type peekConn struct {
 	peeked []byte
 }
 
+// Read returns the peeked bytes first, as tcpproxy's Conn does.
+func (c *peekConn) Read(p []byte) (int, error) {
+	if len(c.peeked) > 0 {
+		n := copy(p, c.peeked)
+		c.peeked = c.peeked[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
 // TestRelayWrapperReported: a side that cannot splice is named in its
 // direction's report with its type, and one without CloseWrite says that
 // it could not pass the half-close on (issue 16: both were silent).
@@ -178,17 +188,22 @@ func TestRelayWrapperReported(t *testing.T) {
 	}
 	testutil.NoLeaks(t)
 	client, inner := testutil.TCPPair(t)
-	a := &peekConn{Conn: inner}
+	a := &peekConn{Conn: inner, peeked: []byte("hello ")}
 	b, server := testutil.TCPPair(t)
 	r := startRelay(context.Background(), zerocopy.Relayer{}, client, a, b, server)
 	_, err := server.Write([]byte("answer"))
 	require.NoError(t, err)
 	require.NoError(t, server.CloseWrite())
-	_, err = io.ReadFull(client, make([]byte, 6))
+	got := make([]byte, 6)
+	_, err = io.ReadFull(client, got)
+	require.NoError(t, err)
+	require.Equal(t, "answer", string(got))
+	_, err = client.Write([]byte("world"))
 	require.NoError(t, err)
 	require.NoError(t, client.CloseWrite())
-	_, err = io.ReadAll(server)
+	all, err := io.ReadAll(server)
 	require.NoError(t, err)
+	require.Equal(t, "hello world", string(all), "the wrapper's peeked bytes, then the conn's")
 	r.wait(t)
 	require.NoError(t, r.err)
 	for _, aToB := range []bool{true, false} {
