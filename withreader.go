@@ -171,15 +171,9 @@ func drainPrefix(w io.Writer, r io.Reader) (written int64, err error) {
 	if br, ok := r.(*bufio.Reader); ok {
 		for br.Buffered() > 0 {
 			p, _ := br.Peek(br.Buffered()) // never fails for what is buffered
-			n, err := w.Write(p)
-			if n < 0 || n > len(p) {
-				n, err = 0, errInvalidWrite
-			}
+			n, err := writePrefix(w, p)
 			_, _ = br.Discard(n)
 			written += int64(n)
-			if err == nil && n != len(p) {
-				err = io.ErrShortWrite
-			}
 			if err != nil {
 				return written, err
 			}
@@ -190,14 +184,8 @@ func drainPrefix(w io.Writer, r io.Reader) (written int64, err error) {
 	for {
 		nr, er := r.Read(buf)
 		if nr > 0 {
-			nw, ew := w.Write(buf[:nr])
-			if nw < 0 || nw > nr {
-				nw, ew = 0, errInvalidWrite
-			}
+			nw, ew := writePrefix(w, buf[:nr])
 			written += int64(nw)
-			if ew == nil && nw != nr {
-				ew = io.ErrShortWrite
-			}
 			if ew != nil {
 				return written, ew
 			}
@@ -209,4 +197,17 @@ func drainPrefix(w io.Writer, r io.Reader) (written int64, err error) {
 			return written, prefixError(er)
 		}
 	}
+}
+
+// writePrefix writes p to w as io.Copy checks a write: an impossible
+// count is errInvalidWrite, a short one without an error io.ErrShortWrite.
+func writePrefix(w io.Writer, p []byte) (int, error) {
+	n, err := w.Write(p)
+	if n < 0 || n > len(p) {
+		return 0, errInvalidWrite
+	}
+	if err == nil && n != len(p) {
+		err = io.ErrShortWrite
+	}
+	return n, err
 }
