@@ -9,8 +9,9 @@ import (
 	"os"
 )
 
-// What every build without O_DIRECT shares (darwin, whose F_NOCACHE needs
-// no alignment, included).
+// Unaligned I/O: what every build without O_DIRECT shares (darwin, whose
+// F_NOCACHE needs no alignment, included). Plain reads and writes at any
+// offset and length; nothing to reopen, drop or flush behind.
 
 // ReopenDirect returns an error wrapping errors.ErrUnsupported on this build.
 func ReopenDirect(f *os.File, flag int) (*os.File, error) {
