@@ -84,13 +84,8 @@ type config struct {
 }
 
 func run(cfg config, out, log io.Writer) error {
-	if cfg.rounds < 1 {
-		return fmt.Errorf("-rounds %d: want at least 1", cfg.rounds)
-	}
-	for _, s := range cfg.scenarios {
-		if find(s) == nil {
-			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(names(), ", "))
-		}
+	if err := cfg.check(); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "zerocopy-bench-")
 	if err != nil {
@@ -102,15 +97,7 @@ func run(cfg config, out, log io.Writer) error {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	stop := make(chan struct{})
 	defer func() { signal.Stop(sig); close(stop) }()
-	go func() {
-		select {
-		case s := <-sig:
-			os.RemoveAll(dir)
-			fmt.Fprintf(log, "bench: %v: removed %s\n", s, dir)
-			os.Exit(130)
-		case <-stop:
-		}
-	}()
+	go removeOnSignal(sig, stop, dir, log)
 	// The header goes with the tables, or to log beside JSON (which stays
 	// a JSON document).
 	head := out
@@ -134,6 +121,44 @@ func run(cfg config, out, log io.Writer) error {
 			printTable(out, sc, res)
 		}
 	}
+	if err := cfg.write(out, all); err != nil {
+		return err
+	}
+	end := ""
+	if l, ok := loadAverage(); ok {
+		end = fmt.Sprintf("; load average at the end %.2f", l)
+	}
+	fmt.Fprintf(head, "\ndone in %v%s\n", time.Since(started).Round(time.Second), end)
+	return nil
+}
+
+// check refuses what cannot run: no rounds, an unknown scenario.
+func (cfg config) check() error {
+	if cfg.rounds < 1 {
+		return fmt.Errorf("-rounds %d: want at least 1", cfg.rounds)
+	}
+	for _, s := range cfg.scenarios {
+		if find(s) == nil {
+			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(names(), ", "))
+		}
+	}
+	return nil
+}
+
+// removeOnSignal removes dir and exits when a signal arrives on sig, and
+// returns when stop is closed.
+func removeOnSignal(sig <-chan os.Signal, stop <-chan struct{}, dir string, log io.Writer) {
+	select {
+	case s := <-sig:
+		os.RemoveAll(dir)
+		fmt.Fprintf(log, "bench: %v: removed %s\n", s, dir)
+		os.Exit(130)
+	case <-stop:
+	}
+}
+
+// write writes the results as JSON (-json) and the chart (-svg).
+func (cfg config) write(out io.Writer, all []Result) error {
 	if cfg.json {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -142,15 +167,8 @@ func run(cfg config, out, log io.Writer) error {
 		}
 	}
 	if cfg.svg != "" {
-		if err := os.WriteFile(cfg.svg, chart(all), 0o644); err != nil {
-			return err
-		}
+		return os.WriteFile(cfg.svg, chart(all), 0o644)
 	}
-	end := ""
-	if l, ok := loadAverage(); ok {
-		end = fmt.Sprintf("; load average at the end %.2f", l)
-	}
-	fmt.Fprintf(head, "\ndone in %v%s\n", time.Since(started).Round(time.Second), end)
 	return nil
 }
 

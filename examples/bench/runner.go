@@ -71,15 +71,26 @@ func (e *env) runScenario(sc scenario) []Result {
 	if skip != "" {
 		return []Result{{Scenario: sc.name, Skipped: skip}}
 	}
+	samples, failed := e.measureRounds(sc, cs)
+	if failed != nil {
+		return []Result{*failed}
+	}
+	return summarize(sc, cs, e.rounds, samples)
+}
+
+// measureRounds measures every contender once per round, alternating (A B C A B
+// C), so that every contender sees the same machine state. A contender
+// that fails ends the scenario with a Result saying so.
+func (e *env) measureRounds(sc scenario, cs []contender) ([][]sample, *Result) {
 	samples := make([][]sample, len(cs))
 	for r := range e.rounds {
-		for i, c := range cs { // A B C A B C: every contender sees the same machine state
+		for i, c := range cs {
 			if e.progress {
 				fmt.Fprintf(e.log, "\r%-14s round %d/%d  %-22s", sc.name, r+1, e.rounds, c.name)
 			}
 			s, err := measure(c)
 			if err != nil {
-				return []Result{{Scenario: sc.name, Contender: c.name, Skipped: "failed: " + err.Error()}}
+				return nil, &Result{Scenario: sc.name, Contender: c.name, Skipped: "failed: " + err.Error()}
 			}
 			samples[i] = append(samples[i], s)
 		}
@@ -87,13 +98,19 @@ func (e *env) runScenario(sc scenario) []Result {
 	if e.progress {
 		fmt.Fprintf(e.log, "\r%60s\r", "")
 	}
+	return samples, nil
+}
+
+// summarize turns each contender's samples into its Result: medians,
+// min-max, and the ratios to io.Copy and to the best plain copy.
+func summarize(sc scenario, cs []contender, rounds int, samples [][]sample) []Result {
 	res := make([]Result, len(cs))
 	var ioCopy, plain float64
 	for i, c := range cs {
 		g := median(samples[i], func(s sample) float64 { return s.gibs })
 		lo, hi := minMax(samples[i])
 		res[i] = Result{
-			Scenario: sc.name, Contender: c.name, Rounds: e.rounds,
+			Scenario: sc.name, Contender: c.name, Rounds: rounds,
 			MedianGiBs: g, SpreadGiBs: hi - lo, MinGiBs: lo, MaxGiBs: hi,
 			CPUPerGiB: median(samples[i], func(s sample) float64 { return s.cpu }),
 			Method:    samples[i][len(samples[i])-1].method,

@@ -106,6 +106,27 @@ func openOr(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return f, err
 }
 
+// openSource opens srcName, which must be a regular file and not the same
+// file as dstName (also through a symlink or a hard link).
+func openSource(srcName, dstName string) (*os.File, os.FileInfo, error) {
+	src, err := openOr(srcName, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := src.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: not a regular file", srcName)
+	}
+	if dfi, serr := os.Stat(dstName); err == nil && serr == nil && os.SameFile(fi, dfi) {
+		err = fmt.Errorf("%q and %q are the same file", srcName, dstName)
+	}
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	return src, fi, nil
+}
+
 // run copies srcName to dstName. Everything is checked before the
 // destination is created or truncated: the options, that the source is a
 // regular file, and that the two are not the same file (also through a
@@ -114,21 +135,11 @@ func run(srcName, dstName string, opt *directio.ReaderOptions, log io.Writer, pr
 	if opt != nil && (opt.BlockSize < 0 || opt.Depth < 0) {
 		return fmt.Errorf("block size %d, depth %d: want 0 (the default) or more", opt.BlockSize, opt.Depth)
 	}
-	src, err := openOr(srcName, os.O_RDONLY, 0)
+	src, fi, err := openSource(srcName, dstName)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	fi, err := src.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file", srcName)
-	}
-	if dfi, err := os.Stat(dstName); err == nil && os.SameFile(fi, dfi) {
-		return fmt.Errorf("%q and %q are the same file", srcName, dstName)
-	}
 	r, err := directio.NewReader(src, opt)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net/http"
 	"os"
@@ -191,16 +192,9 @@ func (c *fileCache) get(name string) (*entry, error) {
 	}
 	c.mu.Unlock()
 
-	// stat does not open: it cannot block on a FIFO.
-	fi, err := c.root.Stat(name)
+	fi, err := c.stat(name)
 	if err != nil {
 		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, errIsDir
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errNotRegular
 	}
 	if ok && sameVersion(fi, e.fi) {
 		c.mu.Lock()
@@ -212,17 +206,8 @@ func (c *fileCache) get(name string) (*entry, error) {
 		}
 		c.mu.Unlock()
 	}
-	// Opened non-blocking, in case the path became a FIFO since the stat;
-	// on a regular file the flag changes nothing. Checked again after.
-	f, err := c.root.OpenFile(name, openFlags, 0)
+	f, fi, err := c.open(name)
 	if err != nil {
-		return nil, err
-	}
-	if fi, err = f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		if err == nil {
-			err = errNotRegular
-		}
 		return nil, err
 	}
 
@@ -246,6 +231,41 @@ func (c *fileCache) get(name string) (*entry, error) {
 	e = &entry{name: name, f: f, fi: fi, checked: time.Now(), refs: 1}
 	c.m[name] = e
 	return e, nil
+}
+
+// stat returns name's FileInfo, or errIsDir or errNotRegular. It does not
+// open: it cannot block on a FIFO.
+func (c *fileCache) stat(name string) (fs.FileInfo, error) {
+	fi, err := c.root.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, errIsDir
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errNotRegular
+	}
+	return fi, nil
+}
+
+// open opens name non-blocking, in case the path became a FIFO since the
+// stat (on a regular file the flag changes nothing), and checks again
+// that it is a regular file.
+func (c *fileCache) open(name string) (*os.File, fs.FileInfo, error) {
+	f, err := c.root.OpenFile(name, openFlags, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errNotRegular
+		}
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 func (c *fileCache) evict(e *entry) {
