@@ -437,7 +437,7 @@ func (d *dirState) finish(rl *relay, aToB bool, n int64, err error) int64 {
 			rl.end(err)
 		}
 	} else if !closeWrite(d.e.dst) {
-		rep.HalfClose = fmt.Errorf("zerocopy: Relay: conn %s (%T) has no CloseWrite, directly or through NetConn: its peer sees the EOF only when the relay ends: %w", d.e.dstName(), d.e.dst, ErrUnsupported)
+		rep.HalfClose = fmt.Errorf("zerocopy: Relay: conn %s (%T): no CloseWrite, directly or through NetConn: its peer sees the EOF only when the relay ends: %w", d.e.dstName(), d.e.dst, ErrUnsupported)
 	}
 	if err == nil && rl.r.CloseOnEOF {
 		// Stop the other direction: it reads from this one's destination.

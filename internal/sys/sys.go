@@ -20,16 +20,18 @@ package sys
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"syscall"
 )
 
 // ErrUnsupported is what the module's "not supported here" errors wrap. It
-// wraps errors.ErrUnsupported, which every public package exports as its
+// is errors.ErrUnsupported, which every public package exports as its
 // ErrUnsupported, so errors.Is(err, zerocopy.ErrUnsupported) holds for all
-// of them.
-var ErrUnsupported = fmt.Errorf("zerocopy: %w", errors.ErrUnsupported)
+// of them. Its text, "unsupported operation", ends messages that already
+// name the package and the operation: it adds no "zerocopy:" of its own
+// (a Relay report read "zerocopy: Relay: conn a (T): no descriptor:
+// zerocopy: unsupported operation").
+var ErrUnsupported = errors.ErrUnsupported
 
 // NoLimit is a transfer without a byte limit, as the stdlib writes it
 // (remain := int64(1<<63 - 1)): no count can reach it. Only public APIs
