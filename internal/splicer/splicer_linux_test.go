@@ -168,6 +168,7 @@ func TestPipeWithBytesIsClosed(t *testing.T) {
 	c, s := testutil.TCPPair(t)
 	wait := testutil.Feed(c, []byte("SECRET SECRET SECRET"))
 	a, _ := testutil.TCPPair(t)
+	testutil.Queued(t, s, 20)
 	// The first call fills the pipe; the drain (the second call) fails.
 	testutil.Inject(t, testutil.Splice, testutil.Fault{Call: 2, Errno: syscall.ECONNRESET})
 	res, err := splicer.Transfer(open(t, a, true), open(t, s, false), sys.NoLimit)
@@ -189,6 +190,7 @@ func TestFallbackRescuesThePipe(t *testing.T) {
 	wait := testutil.Feed(c, data)
 	a, b := testutil.TCPPair(t)
 	got := testutil.Collect(t, b)
+	testutil.Queued(t, s, 4096) // the first fill moves 4096 bytes, not fewer
 	testutil.Inject(t, testutil.Splice, testutil.Fault{Call: 2, Errno: syscall.EINVAL}, testutil.Fault{Short: 4096})
 	res, err := splicer.Transfer(open(t, a, true), open(t, s, false), sys.NoLimit)
 	require.NoError(t, err)

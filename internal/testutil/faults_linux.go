@@ -5,6 +5,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -203,4 +204,21 @@ func FD(t testing.TB, c syscall.Conn) int {
 	fd := -1
 	require.NoError(t, rc.Control(func(u uintptr) { fd = int(u) }))
 	return fd
+}
+
+// Queued waits until at least n bytes wait to be read on c (FIONREAD), so
+// that a scripted fault numbered by calls meets the call the test means: a
+// first splice that found the socket still empty (EAGAIN, the feeding
+// goroutine not yet run on a loaded machine) would count as call 1 and
+// shift every fault after it.
+func Queued(t testing.TB, c syscall.Conn, n int) {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	require.NoError(t, err)
+	queued := func() (q int) {
+		require.NoError(t, rc.Control(func(fd uintptr) { q = sys.Buffered(int(fd)) }))
+		return q
+	}
+	require.Eventually(t, func() bool { return queued() >= n }, time.Minute, time.Millisecond,
+		"waiting for %d bytes to be queued on the source", n)
 }
