@@ -94,7 +94,9 @@ connections, -grace for the ones in flight, then a cut.
 	// connections in flight -grace; a second signal kills the process (the
 	// default action, once stop has run).
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	shutDown := make(chan struct{})
 	go func() {
+		defer close(shutDown)
 		<-sig.Done()
 		stop()
 		p.Log.Printf("shutting down: no new connections; %v for the ones in flight", *grace)
@@ -107,6 +109,10 @@ connections, -grace for the ones in flight, then a cut.
 	if err := p.Serve(ln); err != nil {
 		log.Fatal(err)
 	}
+	// Serve returns once Shutdown has closed the listener and the last
+	// connection has ended; Shutdown may not have returned yet (nor said
+	// whether it cut any): exiting now would lose its last word.
+	<-shutDown
 }
 
 // Proxy forwards every connection accepted on a listener to Upstream.
