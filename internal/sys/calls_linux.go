@@ -1,6 +1,7 @@
 package sys
 
 import (
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -193,16 +194,35 @@ func SocketActivity(fd int) Activity {
 // of its transfer's deeper frames, so that an idle connection's goroutine
 // holds a small stack. The error is the netpoller's: a deadline, a close.
 func WaitReadable(rc syscall.RawConn) error {
-	asked := false
-	return rc.Read(func(fd uintptr) bool {
-		if asked {
-			return true // woken: readable, or about to say why not
-		}
-		asked = true
-		fds := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLRDHUP}}
-		n, err := Poll(fds[:], 0)
-		return err != nil || n > 0
-	})
+	w := waiters.Get().(*waiter)
+	w.asked = false
+	err := rc.Read(w.fn)
+	waiters.Put(w)
+	return err
+}
+
+// waiter is WaitReadable's callback and its state, pooled so that a wait
+// allocates nothing (a closure passed to RawConn.Read escapes).
+type waiter struct {
+	asked bool
+	fds   [1]unix.PollFd
+	fn    func(fd uintptr) bool
+}
+
+var waiters = sync.Pool{New: func() any {
+	w := &waiter{}
+	w.fn = w.ready
+	return w
+}}
+
+func (w *waiter) ready(fd uintptr) bool {
+	if w.asked {
+		return true // woken: readable, or about to say why not
+	}
+	w.asked = true
+	w.fds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN | unix.POLLRDHUP}
+	n, err := Poll(w.fds[:], 0)
+	return err != nil || n > 0
 }
 
 // PollPair asks poll(2), without waiting, whether rfd is readable and wfd
