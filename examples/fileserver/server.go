@@ -68,21 +68,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		name = "."
 	}
 	e, err := s.cache.get(name)
-	if errors.Is(err, errIsDir) {
+	switch {
+	case errors.Is(err, errIsDir):
 		if !strings.HasSuffix(r.URL.Path, "/") {
 			// As http.FileServer does: relative links in the directory's
 			// index.html resolve against "dir/", not against its parent.
-			// The target is relative ("dir/"), so "//host" paths cannot
-			// turn it into a redirect to another site.
-			target := path.Base(r.URL.Path) + "/"
-			if r.URL.RawQuery != "" {
-				target += "?" + r.URL.RawQuery
-			}
-			w.Header().Set("Location", target)
-			w.WriteHeader(http.StatusMovedPermanently)
+			redirect(w, r, path.Base(r.URL.Path)+"/")
 			return
 		}
 		e, err = s.cache.get(path.Join(name, "index.html"))
+	case err == nil && strings.HasSuffix(r.URL.Path, "/"):
+		// A file asked for as a directory ("file/"): redirected to the
+		// file, as http.FileServer does, so that a page's relative links
+		// resolve against its own directory, not against "file/".
+		s.cache.release(e)
+		redirect(w, r, "../"+path.Base(name))
+		return
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
@@ -104,6 +105,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.cache.release(e)
 	s.serve(w, r, e)
+}
+
+// redirect answers 301 to target, which is relative ("dir/", "../file"),
+// so "//host" paths cannot turn it into a redirect to another site; the
+// query is kept.
+func redirect(w http.ResponseWriter, r *http.Request, target string) {
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusMovedPermanently)
 }
 
 // etag is a strong validator: it changes whenever the file is replaced or
