@@ -23,7 +23,8 @@
 //
 // SIGINT or SIGTERM shuts the proxy down gracefully: it stops accepting,
 // lets the connections in flight finish for -grace (default 10s), then
-// cuts the rest (with a reset) and exits. A second signal exits at once.
+// cuts the rest (with a reset) and exits. A second signal cuts them at once
+// (resets too: a kill would close them with a FIN); a third kills.
 package main
 
 import (
@@ -59,7 +60,8 @@ zerocopy.Relay: both directions spliced socket to socket, a half-close
 passed on, an optional idle timeout, and with -record a copy of what each
 client sends, made with tee(2). It logs each connection's bytes and the
 method that moved them. SIGINT or SIGTERM stops it gracefully: no new
-connections, -grace for the ones in flight, then a cut.
+connections, -grace for the ones in flight, then a cut (a reset); a
+second signal cuts at once.
 
 `)
 		flag.PrintDefaults()
@@ -91,21 +93,11 @@ connections, -grace for the ones in flight, then a cut.
 	}
 	p.Log.Printf("proxying %s -> %s", ln.Addr(), *upstream)
 	// Graceful shutdown: on the first signal, stop accepting and give the
-	// connections in flight -grace; a second signal kills the process (the
-	// default action, once stop has run).
-	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// connections in flight -grace; a second signal cuts them at once.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	shutDown := make(chan struct{})
-	go func() {
-		defer close(shutDown)
-		<-sig.Done()
-		stop()
-		p.Log.Printf("shutting down: no new connections; %v for the ones in flight", *grace)
-		ctx, cancel := context.WithTimeout(context.Background(), *grace)
-		defer cancel()
-		if err := p.Shutdown(ctx); err != nil {
-			p.Log.Printf("shutdown: %v: the connections left were cut", err)
-		}
-	}()
+	go p.shutdownOnSignal(sigs, *grace, shutDown)
 	if err := p.Serve(ln); err != nil {
 		log.Fatal(err)
 	}
@@ -113,6 +105,37 @@ connections, -grace for the ones in flight, then a cut.
 	// connection has ended; Shutdown may not have returned yet (nor said
 	// whether it cut any): exiting now would lose its last word.
 	<-shutDown
+}
+
+// shutdownOnSignal shuts p down gracefully when a signal arrives on sigs:
+// -grace for the connections in flight, less if a second signal comes,
+// which cuts them at once (each peer is reset, never left with a FIN it
+// could take for a complete stream, as the default action, a kill, would
+// leave it). A third signal has the default action. It closes done when
+// the shutdown has ended.
+func (p *Proxy) shutdownOnSignal(sigs chan os.Signal, grace time.Duration, done chan<- struct{}) {
+	defer close(done)
+	<-sigs
+	p.Log.Printf("shutting down: no new connections; %v for the ones in flight (a second signal cuts them now)", grace)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	go cutOnSignal(ctx, sigs, cancel, p.Log)
+	if err := p.Shutdown(ctx); err != nil {
+		p.Log.Printf("shutdown: %v: the connections left were cut", err)
+	}
+}
+
+// cutOnSignal ends the grace period (cancel) when a second signal arrives
+// on sigs before ctx is done, and gives the signals their default action
+// back either way.
+func cutOnSignal(ctx context.Context, sigs chan os.Signal, cancel context.CancelFunc, log *log.Logger) {
+	select {
+	case s := <-sigs:
+		log.Printf("%v: cutting the connections in flight now", s)
+		cancel()
+	case <-ctx.Done():
+	}
+	signal.Stop(sigs)
 }
 
 // Proxy forwards every connection accepted on a listener to Upstream.

@@ -119,3 +119,51 @@ func TestShutdownSignal(t *testing.T) {
 		t.Fatal("still accepting after the shutdown")
 	}
 }
+
+// TestShutdownSecondSignal: a second signal during the grace period cuts
+// the connections in flight at once, with a reset: before, it killed the
+// process (the default action), and the kernel closed the relayed sockets
+// with a FIN, so a stalled client took its cut stream for a complete one
+// (found from outside: proxy -grace 10s, kill -TERM twice).
+func TestShutdownSecondSignal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM to send on Windows (os.Process.Signal supports only Kill there)")
+	}
+	noLeaks(t)
+	up := serveOnce(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	bin := filepath.Join(t.TempDir(), "proxy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	check(t, err, string(out))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	check(t, err)
+	addr := ln.Addr().String()
+	check(t, ln.Close())
+	cmd := exec.Command(bin, "-listen", addr, "-upstream", up.Addr().String(), "-grace", "10m")
+	stderr, err := cmd.StderrPipe()
+	check(t, err)
+	check(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	logs := bufio.NewReader(stderr)
+	line, err := logs.ReadString('\n')
+	check(t, err)
+	mustContain(t, line, "proxying")
+	c, err := net.Dial("tcp", addr)
+	check(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte("hello"))
+	check(t, err)
+	time.Sleep(50 * time.Millisecond)
+	check(t, cmd.Process.Signal(syscall.SIGTERM))
+	line, err = logs.ReadString('\n')
+	check(t, err)
+	mustContain(t, line, "shutting down")
+	check(t, cmd.Process.Signal(syscall.SIGTERM))
+	requireReset(t, c, "client") // cut by the second signal, not closed by a kill
+	rest, _ := io.ReadAll(logs)
+	check(t, cmd.Wait()) // exited by itself, not killed
+	mustContain(t, string(rest), "cutting the connections in flight now")
+	mustContain(t, string(rest), "the connections left were cut")
+}
