@@ -28,8 +28,13 @@ type Relayer struct {
 	// method returns). Elsewhere, and for conns with no descriptor, only
 	// the bytes the relay's own reads and writes move count, so a write
 	// that waits longer than IdleTimeout for room in a slow reader's socket
-	// looks idle there. It fires between IdleTimeout and 1.25 x
-	// IdleTimeout after the last byte. It uses a timer of its own, never
+	// looks idle there. What no counter shows: a peer reading slowly from
+	// its own full receive buffer announces the room it makes only when
+	// its window has grown by a large part (Linux: a window update once it
+	// can double), so while it drains that buffer nothing reaches the
+	// relay's side: set IdleTimeout above the time a peer needs to drain
+	// its receive buffer (megabytes, with autotuning). It fires between
+	// IdleTimeout and 1.25 x IdleTimeout after the last byte. It uses a timer of its own, never
 	// the conns' deadlines. 0: never.
 	IdleTimeout time.Duration
 

@@ -49,7 +49,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to accept clients on")
 	upstream := flag.String("upstream", "", "address to forward to (required)")
 	record := flag.String("record", "", "write each connection's client->upstream bytes to FILE.N (N: connection number)")
-	idle := flag.Duration("idle", 0, "cut a connection after this long in which neither side took or gave a byte (0: never)")
+	idle := flag.Duration("idle", 0, "cut a connection after this long in which neither side took or gave a byte (0: never); a client draining its own full receive buffer slowly shows no progress here: keep it above that time")
 	copier := flag.String("copy", "zerocopy", "how to move bytes, for comparisons: zerocopy (Relay), io.Copy, or plain (32 KiB buffer)")
 	grace := flag.Duration("grace", 10*time.Second, "on SIGINT or SIGTERM, how long connections in flight may go on before they are cut")
 	flag.Usage = func() {
