@@ -123,7 +123,7 @@ func writeUnaligned(f *os.File, b []byte, _ int64) (k int, err error) {
 	}
 	defer func() {
 		if serr := setDirect(f, true); serr != nil && err == nil {
-			err = fmt.Errorf("restoring O_DIRECT: %w", serr)
+			err = fmt.Errorf("%w: %w", errDirectLost, serr)
 		}
 	}()
 	return f.Write(b)

@@ -22,7 +22,10 @@ import (
 // refuses it (EINVAL: RLIMIT_FSIZE, or a filesystem limit, inside the
 // block), the Writer writes the rest of that block with O_DIRECT dropped,
 // as for a tail: the bytes the limit allows reach the file and the real
-// error (EFBIG) is returned. After an error, the counts that Write and
+// error (EFBIG) is returned. If O_DIRECT cannot be set again after an
+// unaligned write (fcntl fails), that write has landed: the Writer goes on
+// through the page cache, dropping behind, and Direct reports false. After
+// an error, the counts that Write and
 // ReadFrom return are the bytes that reached the file.
 type Writer struct {
 	f      *os.File
@@ -129,6 +132,10 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 
 var errWriterClosed = errors.New("directio: Writer is closed")
 
+// errDirectLost: an unaligned write landed, but O_DIRECT could not be set
+// on the file again after it (fcntl F_SETFL failed).
+var errDirectLost = errors.New("restoring O_DIRECT")
+
 // flush writes what is buffered: whole aligned blocks directly, and (tail,
 // or an unaligned head) with O_DIRECT dropped for that write.
 func (w *Writer) flush(tail bool) {
@@ -180,7 +187,14 @@ func (w *Writer) writeOnce(b []byte, unaligned bool) (k int, err error) {
 	case !w.direct:
 		return w.f.Write(b)
 	case unaligned:
-		return writeUnaligned(w.f, b, w.off)
+		k, err = writeUnaligned(w.f, b, w.off)
+		if errors.Is(err, errDirectLost) {
+			// The bytes landed; f is left without O_DIRECT. Go on as a
+			// Writer of such a file (through the cache, dropped behind)
+			// rather than fail a write that succeeded.
+			w.direct, err = false, nil
+		}
+		return k, err
 	}
 	return writeDirect(w.f, b, w.off)
 }
