@@ -82,6 +82,7 @@ func TestFaultsCopyFileRange(t *testing.T) {
 				require.ErrorIs(t, err, tc.fatal)
 				require.ErrorContains(t, err, "copy_file_range")
 				require.Equal(t, movedBefore(tc.fault), n, "exact count after the failure")
+				require.Equal(t, zerocopy.MethodCopyFileRange, rep.Method, "the path that failed, also before any byte")
 				testutil.RequireBytes(t, data[:n], got)
 				return
 			}
@@ -140,6 +141,7 @@ func TestFaultsSendfile(t *testing.T) {
 				require.ErrorIs(t, err, tc.fatal)
 				require.ErrorContains(t, err, "sendfile")
 				require.Equal(t, movedBefore(tc.fault), n)
+				require.Equal(t, zerocopy.MethodSendfile, rep.Method, "the path that failed, also before any byte")
 				testutil.RequireBytes(t, data[:n], arrived)
 				return
 			}
@@ -233,6 +235,36 @@ func TestSpliceFallbackResumes(t *testing.T) {
 			rest, err := io.ReadAll(s)
 			require.NoError(t, err)
 			testutil.RequireBytes(t, data[n:], rest, "exactly the unasked-for bytes remain")
+		})
+	}
+}
+
+// TestSpliceFatalReport: a splice that fails for good names splice in the
+// Report, also before any byte moved (it said "buffered", a path that
+// never ran: found from outside, ENOMEM at the first fill), and the count
+// is what reached the destination.
+func TestSpliceFatalReport(t *testing.T) {
+	testutil.NoLeaks(t)
+	t.Cleanup(zerocopy.ResetRefused)
+	for _, call := range []int{1, 4} {
+		t.Run(fmt.Sprint(call), func(t *testing.T) {
+			data := testutil.Data(26, 1<<20)
+			c, s := testutil.TCPPair(t)
+			feed := testutil.Feed(c, data)
+			testutil.Queued(t, s, 64<<10) // call 1 is the first fill, not an EAGAIN on an empty socket
+			testutil.Inject(t, testutil.Splice, testutil.Fault{Call: call, Errno: syscall.ENOMEM}, testutil.Fault{Short: 16 << 10})
+			out := testutil.File(t, t.TempDir(), "dst", nil)
+			var rep zerocopy.Report
+			n, err := observed(&rep).Copy(bg, out, s)
+			require.ErrorIs(t, err, syscall.ENOMEM)
+			require.ErrorContains(t, err, "splice")
+			got := testutil.ReadFile(t, out.Name())
+			require.Equal(t, n, int64(len(got)), "the count is what reached the file")
+			testutil.RequireBytes(t, data[:n], got)
+			require.Equal(t, n, rep.Bytes)
+			require.Equal(t, zerocopy.MethodSplice, rep.Method)
+			_ = s.Close()
+			_ = feed()
 		})
 	}
 }

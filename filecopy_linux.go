@@ -155,6 +155,7 @@ func (tr *transfer) methodsInTurn() (n int64, handled bool, err error) {
 		case sys.Fallback:
 			tr.t.note(err)
 		default:
+			tr.t.finish(m)
 			return n, true, err
 		}
 	}

@@ -27,7 +27,7 @@ func (k *call) spliceFrom(d, src splicer.End, limit int64) (int64, bool, error) 
 // addSplice adds what a splice transfer did.
 func (t *tally) addSplice(res splicer.Result, err error) {
 	t.add(MethodSplice, res.N)
-	if res.Done && err == nil {
+	if res.Done || err != nil {
 		t.finish(MethodSplice)
 	}
 	if res.Missing {

@@ -8,7 +8,7 @@ import "errors"
 // the one tally of its call (Relay keeps one per direction).
 type tally struct {
 	bytes    [numMethods]int64
-	finished Method // the method that reached the end of the range; set when ended
+	finished Method // the method that reached the end of the range or failed for good; set when ended
 	ended    bool
 	zero     bool  // a kernel path stopped on a 0 return before the file's end
 	why      error // why fast paths were passed over or left, joined
@@ -17,7 +17,8 @@ type tally struct {
 // add counts n bytes moved by m.
 func (t *tally) add(m Method, n int64) { t.bytes[m] += n }
 
-// finish records that m reached the end of the range.
+// finish records that m ended the call: it reached the end of the range,
+// or failed for good (a fatal error, the call's error).
 func (t *tally) finish(m Method) { t.finished, t.ended = m, true }
 
 // note records why a fast path was passed over or left.

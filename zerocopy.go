@@ -99,7 +99,8 @@ func (m Method) Available() bool {
 // Report describes one finished transfer. It is handed to Copier.Observe.
 type Report struct {
 	// Method is the path that moved the most bytes. When no byte moved it
-	// is the fast path that reached the end of the range, or MethodBuffered.
+	// is the fast path that reached the end of the range or failed with
+	// the call's error, or MethodBuffered.
 	Method Method
 	// Bytes counts every byte that reached the destination, by any path.
 	Bytes int64
