@@ -48,6 +48,7 @@ func TestRelayErrorShape(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, server.SetLinger(0))
 			require.NoError(t, server.Close()) // the upstream resets
+			skipIfResetReadAsEOF(t, r, false)
 			r.wait(t)
 			require.True(t, testutil.IsReset(r.err), "a reset: %v", r.err)
 			var oe *net.OpError
@@ -63,6 +64,40 @@ func TestRelayErrorShape(t *testing.T) {
 			other := r.reportOf(t, oe.Op != "write")
 			require.True(t, testutil.IsReset(other.Err), "stopped by the relay's end: %v", other.Err)
 		})
+	}
+}
+
+// skipIfResetReadAsEOF skips under Wine when the relay's direction that
+// reads the resetting peer (aToB: the client) read the reset as a clean
+// EOF, as Wine 8 does for a reset that arrived before the read: the relay
+// then rightly half-closes and waits for the other peer, which the test
+// never closes. The relay's own report says so, so the skip is decided by
+// what the relay saw, not by a timeout.
+func skipIfResetReadAsEOF(t *testing.T, r *relayRun, aToB bool) {
+	t.Helper()
+	if !testutil.Wine() {
+		return
+	}
+	eof := func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, rep := range r.reports {
+			if rep.AToB == aToB && rep.Err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	require.Eventually(t, func() bool {
+		select {
+		case <-r.done:
+			return true
+		default:
+			return eof()
+		}
+	}, 30*time.Second, 10*time.Millisecond, "Relay did not return")
+	if eof() {
+		t.Skip("Wine 8 reads a reset that arrived before the read as EOF (reset after arrival cannot be tested under Wine)")
 	}
 }
 
