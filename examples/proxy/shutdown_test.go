@@ -79,43 +79,14 @@ func TestShutdown(t *testing.T) {
 // TestShutdownSignal: the command itself, sent SIGTERM, stops accepting,
 // cuts what is left after -grace and exits 0.
 func TestShutdownSignal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("no SIGTERM to send on Windows (os.Process.Signal supports only Kill there)")
-	}
-	noLeaks(t)
-	up := serveOnce(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
-	bin := filepath.Join(t.TempDir(), "proxy")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	check(t, err, string(out))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	check(t, err)
-	addr := ln.Addr().String()
-	check(t, ln.Close())
-	cmd := exec.Command(bin, "-listen", addr, "-upstream", up.Addr().String(), "-grace", "300ms")
-	stderr, err := cmd.StderrPipe()
-	check(t, err)
-	check(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	logs := bufio.NewReader(stderr)
-	line, err := logs.ReadString('\n')
-	check(t, err)
-	mustContain(t, line, "proxying")
-	c, err := net.Dial("tcp", addr)
-	check(t, err)
-	defer c.Close()
-	_, err = c.Write([]byte("hello"))
-	check(t, err)
-	time.Sleep(50 * time.Millisecond)
-	check(t, cmd.Process.Signal(syscall.SIGTERM))
-	requireReset(t, c, "client") // cut after the grace period
-	rest, _ := io.ReadAll(logs)
-	check(t, cmd.Wait())
+	p := startCommand(t, "300ms")
+	check(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	requireReset(t, p.client, "client") // cut after the grace period
+	rest, _ := io.ReadAll(p.logs)
+	check(t, p.cmd.Wait())
 	mustContain(t, string(rest), "shutting down")
 	mustContain(t, string(rest), "the connections left were cut")
-	if _, err := net.Dial("tcp", addr); err == nil {
+	if _, err := net.Dial("tcp", p.addr); err == nil {
 		t.Fatal("still accepting after the shutdown")
 	}
 }
@@ -126,6 +97,33 @@ func TestShutdownSignal(t *testing.T) {
 // with a FIN, so a stalled client took its cut stream for a complete one
 // (found from outside: proxy -grace 10s, kill -TERM twice).
 func TestShutdownSecondSignal(t *testing.T) {
+	p := startCommand(t, "10m")
+	check(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	line, err := p.logs.ReadString('\n')
+	check(t, err)
+	mustContain(t, line, "shutting down")
+	check(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	requireReset(t, p.client, "client") // cut by the second signal, not closed by a kill
+	rest, _ := io.ReadAll(p.logs)
+	check(t, p.cmd.Wait()) // exited by itself, not killed
+	mustContain(t, string(rest), "cutting the connections in flight now")
+	mustContain(t, string(rest), "the connections left were cut")
+}
+
+// command is the proxy command running with one client connected whose
+// first bytes went through.
+type command struct {
+	cmd    *exec.Cmd
+	logs   *bufio.Reader // its stderr, after the "proxying" line
+	addr   string        // where it listens
+	client net.Conn
+}
+
+// startCommand builds the command and starts it with -grace grace in
+// front of an upstream that reads everything, then connects a client that
+// sends "hello" and stays open. It skips where a signal cannot be sent.
+func startCommand(t *testing.T, grace string) *command {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
@@ -141,7 +139,7 @@ func TestShutdownSecondSignal(t *testing.T) {
 	check(t, err)
 	addr := ln.Addr().String()
 	check(t, ln.Close())
-	cmd := exec.Command(bin, "-listen", addr, "-upstream", up.Addr().String(), "-grace", "10m")
+	cmd := exec.Command(bin, "-listen", addr, "-upstream", up.Addr().String(), "-grace", grace)
 	stderr, err := cmd.StderrPipe()
 	check(t, err)
 	check(t, cmd.Start())
@@ -152,18 +150,9 @@ func TestShutdownSecondSignal(t *testing.T) {
 	mustContain(t, line, "proxying")
 	c, err := net.Dial("tcp", addr)
 	check(t, err)
-	defer c.Close()
+	t.Cleanup(func() { _ = c.Close() })
 	_, err = c.Write([]byte("hello"))
 	check(t, err)
 	time.Sleep(50 * time.Millisecond)
-	check(t, cmd.Process.Signal(syscall.SIGTERM))
-	line, err = logs.ReadString('\n')
-	check(t, err)
-	mustContain(t, line, "shutting down")
-	check(t, cmd.Process.Signal(syscall.SIGTERM))
-	requireReset(t, c, "client") // cut by the second signal, not closed by a kill
-	rest, _ := io.ReadAll(logs)
-	check(t, cmd.Wait()) // exited by itself, not killed
-	mustContain(t, string(rest), "cutting the connections in flight now")
-	mustContain(t, string(rest), "the connections left were cut")
+	return &command{cmd: cmd, logs: logs, addr: addr, client: c}
 }
