@@ -78,7 +78,8 @@ type twoPhase struct {
 	src, dst End
 	remain   int64 // bytes still to take from src; sys.NoLimit: to EOF
 	inPipe   int
-	flags    int // splice flags: sys.SpliceFlags, plus sys.SpliceRaw when neither end can block
+	short    bool // the last fill was small and took less than it asked for: the source was emptied
+	flags    int  // splice flags: sys.SpliceFlags, plus sys.SpliceRaw when neither end can block
 	fill     sys.Loop
 	drain    sys.Loop
 }
@@ -101,7 +102,7 @@ var twoPhases = sync.Pool{New: func() any {
 // free releases the pipe and pools tp.
 func (tp *twoPhase) free() {
 	tp.release()
-	tp.keep, tp.src, tp.dst, tp.remain, tp.inPipe = false, End{}, End{}, 0, 0
+	tp.keep, tp.src, tp.dst, tp.remain, tp.inPipe, tp.short = false, End{}, End{}, 0, 0, false
 	twoPhases.Put(tp)
 }
 
@@ -126,8 +127,16 @@ func (tp *twoPhase) fillCall(sfd int) (int, error) {
 	if int64(want) > tp.remain {
 		want = int(tp.remain)
 	}
-	return sys.Splice(sfd, nil, tp.p.w, nil, want, tp.flags)
+	k, err := sys.Splice(sfd, nil, tp.p.w, nil, want, tp.flags)
+	tp.short = k > 0 && k < want && k < smallFill
+	return k, err
 }
+
+// smallFill: a fill below it that emptied the source is the shape of an
+// interactive exchange (a request, an answer), after which the source
+// stays empty for a while; a larger one is a stream catching up, whose
+// next fill usually finds more bytes.
+const smallFill = 64 << 10
 
 // fillAgain runs on the source's EAGAIN, with the pipe empty (invariant):
 // give it back before waiting, or before returning to a caller that waits
@@ -230,6 +239,16 @@ func (tp *twoPhase) run() (res Result, err error) {
 		}
 		if err := tp.dst.moved(n); err != nil {
 			return res, err
+		}
+		if tp.short && tp.src.Unwind && !tp.keep {
+			// The fill emptied the source: another one now would most
+			// likely meet EAGAIN, a call the caller's wait repeats anyway
+			// (sys.WaitReadable asks poll(2) first). Return to that wait
+			// with the pipe, empty after the drain, given back.
+			put(tp.p, 0, false)
+			tp.p = nil
+			res.Waiting = true
+			return res, nil
 		}
 	}
 }
