@@ -41,7 +41,9 @@ type End struct {
 	// (the pipe given back, nothing lost) instead of waiting for it. The
 	// caller waits for the source with the shallow stack an idle
 	// connection should hold (Relay: see sys.WaitReadable), then calls
-	// Transfer again. Tee ignores it.
+	// Transfer again. A small fill (under 64 KiB) that took less than it
+	// asked for also returns Waiting once drained, without the fill that
+	// would only find the source empty. Tee ignores it.
 	Unwind bool
 }
 
